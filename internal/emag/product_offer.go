@@ -14,14 +14,14 @@ import (
 // leniently (§4.1.2); null numbers decode as 0. Raw holds the item's exact
 // bytes as received and Extra every field this type does not know.
 type ProductOffer struct {
-	ID            int64 // the seller's internal product id
-	PartNumberKey string
-	PartNumber    string
-	Name          string
-	Brand         string
-	BrandName     string
-	Description   string
-	URL           string
+	ID             int64 // the seller's internal product id
+	PartNumberKey  string
+	PartNumber     string
+	Name           string
+	Brand          string
+	BrandName      string
+	Description    string
+	URL            string
 	SourceLanguage string
 
 	CategoryID       int64
