@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -40,24 +41,45 @@ func DefaultLimits() Limits {
 }
 
 // FromRPS returns the limits for an account configured with the given
-// requests per second (EMAG_<NAME>_ORDERS_RPS and EMAG_<NAME>_OTHER_RPS). A
-// rate of 0 or less means eMAG's published one. Each bucket gets rps per
-// second and 60*rps per minute, the latter capped at eMAG's published
-// per-minute figure, so a rate above eMAG's (allowed by the configuration only
-// for a sandbox or proxy) still never sustains more than eMAG's minute budget.
-// The EAN bucket keeps its published limits.
-func FromRPS(ordersRPS, otherRPS int) Limits {
+// requests per second (config.Account's OrdersRPS and OtherRPS, from
+// EMAG_<NAME>_ORDERS_RPS and EMAG_<NAME>_OTHER_RPS). A rate of 0 or less means
+// eMAG's published one. The EAN bucket keeps its published limits.
+//
+// A bucket of rate r gets at most ceil(r) grants in any second; if r is not a
+// whole number, also round(r*k) per k seconds for the least k up to 60 that
+// makes it whole (2.5/s gives 3/1s and 5/2s), or one per 1/r seconds if r < 1,
+// so the sustained rate is r; and
+// 60*r per minute (rounded down), capped at eMAG's published per-minute
+// figure, so even a rate above eMAG's (allowed by the configuration only for
+// a sandbox or proxy) never sustains more than eMAG's minute budget.
+func FromRPS(ordersRPS, otherRPS float64) Limits {
 	l := DefaultLimits()
 	l[Orders] = rpsWindows(ordersRPS, magflow.OrdersRPS, magflow.OrdersPerMinute)
 	l[Other] = rpsWindows(otherRPS, magflow.OtherRPS, magflow.OtherPerMinute)
 	return l
 }
 
-func rpsWindows(rps, defRPS, perMinuteCap int) []Window {
-	if rps <= 0 {
-		rps = defRPS
+func rpsWindows(rps float64, defRPS, perMinuteCap int) []Window {
+	if rps <= 0 || math.IsNaN(rps) || math.IsInf(rps, 0) {
+		rps = float64(defRPS)
 	}
-	return []Window{{N: rps, Per: time.Second}, {N: min(60*rps, perMinuteCap), Per: time.Minute}}
+	ws := []Window{{N: int(math.Ceil(rps)), Per: time.Second}}
+	if rps < 1 {
+		// One grant per 1/r seconds, rounded up to stay under r.
+		return append(ws, Window{N: 1, Per: time.Duration(math.Ceil(float64(time.Second) / rps))},
+			Window{N: max(min(int(math.Floor(60*rps+1e-9)), perMinuteCap), 1), Per: time.Minute})
+	}
+	for k := 1; k <= 60; k++ {
+		n := rps * float64(k)
+		if math.Abs(n-math.Round(n)) < 1e-9 {
+			if k > 1 {
+				ws = append(ws, Window{N: int(math.Round(n)), Per: time.Duration(k) * time.Second})
+			}
+			break
+		}
+	}
+	perMinute := min(int(math.Floor(60*rps+1e-9)), perMinuteCap)
+	return append(ws, Window{N: perMinute, Per: time.Minute})
 }
 
 // Clone returns a deep copy of l.

@@ -28,7 +28,7 @@ func TestFromRPS(t *testing.T) {
 	ean := DefaultLimits()[EAN]
 	tests := []struct {
 		name          string
-		orders, other int
+		orders, other float64
 		want          Limits
 	}{
 		{"defaults", 0, 0, DefaultLimits()},
@@ -44,12 +44,22 @@ func TestFromRPS(t *testing.T) {
 			EAN:    ean,
 		}},
 		{"negative means default", -1, -5, DefaultLimits()},
+		{"fractional", 2.5, 0.5, Limits{
+			Orders: {{3, time.Second}, {5, 2 * time.Second}, {150, time.Minute}},
+			Other:  {{1, time.Second}, {1, 2 * time.Second}, {30, time.Minute}},
+			EAN:    ean,
+		}},
+		{"fractional without a short whole multiple", 2.9999, 0.01, Limits{
+			Orders: {{3, time.Second}, {179, time.Minute}},
+			Other:  {{1, time.Second}, {1, 100 * time.Second}, {1, time.Minute}},
+			EAN:    ean,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			if diff := cmp.Diff(tt.want, FromRPS(tt.orders, tt.other)); diff != "" {
-				t.Errorf("FromRPS(%d, %d) mismatch (-want +got):\n%s", tt.orders, tt.other, diff)
+				t.Errorf("FromRPS(%g, %g) mismatch (-want +got):\n%s", tt.orders, tt.other, diff)
 			}
 		})
 	}

@@ -665,3 +665,20 @@ func TestLocalDueWaiterBeatsNewcomerOfAnotherBucket(t *testing.T) {
 		}
 	})
 }
+
+func TestLocalFractionalRateFromConfig(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		windows := FromRPS(0, 2.5)[Other]
+		l := newLocal(t, Options{Limits: Limits{Other: windows}, Margin: -1})
+		grants := hammer(t, l, Other, 10, 16) // 160 grants
+		checkWindows(t, "2.5/s", grants, []Window{{3, time.Second}, {5, 2 * time.Second}, {150, time.Minute}}, 0)
+		// 2.5 per second sustained: grant 150 opens the second minute.
+		if got := grants[150]; got != time.Minute {
+			t.Errorf("grant 151 at %v, want 1m", got)
+		}
+		if got := grants[149]; got != 59*time.Second {
+			t.Errorf("grant 150 at %v, want 59s", got)
+		}
+	})
+}

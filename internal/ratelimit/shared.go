@@ -1,0 +1,162 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Store is a ledger of grants shared by every process that calls eMAG for the
+// same accounts: the budget of issue 6, where N workers together must never
+// exceed one account's limits.
+//
+// Take reserves the earliest slot at or after now that keeps the key's grants
+// (one key per account and bucket) within every window, records it, and
+// returns its time. The caller then waits until that time before sending.
+// Reservations of one key are handed out in non-decreasing time order, so the
+// ledger is a sorted log and the check "the grant N places back is at least
+// Per before this one" is exact, as in Local. A reservation is never returned:
+// a caller that gives up after Take wastes its slot, which errs on the safe
+// side.
+//
+// now is the caller's clock. A store whose ledger lives on a server may order
+// reservations by the server's clock (so that process clocks need not agree)
+// but must answer on the caller's: now + (reserved - serverNow).
+//
+// The PostgreSQL store (internal/sqldb, later) can keep one row per key with
+// the last max(N) grant times, and in one transaction lock the row (SELECT ...
+// FOR UPDATE, or INSERT ... ON CONFLICT for a new key), compute the slot with
+// clock_timestamp() exactly as MemStore does, append it, trim the array and
+// commit: one round trip per request, well within eMAG's 12 requests per
+// second per account.
+type Store interface {
+	Take(ctx context.Context, key string, windows []Window, now time.Time) (grantAt time.Time, err error)
+}
+
+// Shared is a Waiter whose budget is shared with other processes through a
+// Store. A Local limiter with the same limits stands in front of the store:
+// it keeps one process's callers in FIFO and priority order, applies
+// MinSpacing and jitter, and makes sure one process never asks the store for
+// more than the account's budget, so the store sees at most one process's
+// fair share of contention. The store then makes the global decision.
+//
+// Priority holds within a process; across processes reservations are first
+// come, first served.
+type Shared struct {
+	local   *Local
+	store   Store
+	account string
+	windows map[Bucket][]Window // lengthened by the margin
+	onWait  func(Bucket, time.Duration)
+}
+
+// Shared implements Waiter.
+var _ Waiter = (*Shared)(nil)
+
+// NewShared returns the shared limiter of one account. opts configures the
+// local limiter in front; opts.OnWait receives the whole wait, local and
+// shared.
+func NewShared(account string, store Store, opts Options) (*Shared, error) {
+	onWait := opts.OnWait
+	opts.OnWait = nil
+	local, err := NewLocal(opts)
+	if err != nil {
+		return nil, fmt.Errorf("new shared rate limiter for account %s: %w", account, err)
+	}
+	limits := opts.Limits
+	if limits == nil {
+		limits = DefaultLimits()
+	}
+	s := &Shared{local: local, store: store, account: account, windows: map[Bucket][]Window{}, onWait: onWait}
+	for b, ws := range limits {
+		lw := slices.Clone(ws)
+		for i := range lw {
+			lw[i].Per += local.margin
+		}
+		s.windows[b] = lw
+	}
+	return s, nil
+}
+
+// Key returns the store key of bucket b of the account: "account/bucket".
+func (s *Shared) Key(b Bucket) string { return s.account + "/" + string(b) }
+
+// Wait blocks until a request in bucket b may be sent without this account
+// exceeding b's limits across every process sharing the store. If ctx ends
+// before the local grant, nothing is consumed; if it ends after the store's
+// reservation, that slot is wasted. Either way Wait returns an error wrapping
+// ctx.Err(). A store failure is returned wrapped; the caller should not send.
+func (s *Shared) Wait(ctx context.Context, b Bucket) error {
+	start := time.Now()
+	if err := s.local.Wait(ctx, b); err != nil {
+		return err
+	}
+	at, err := s.store.Take(ctx, s.Key(b), s.windows[b], time.Now())
+	if err != nil {
+		return fmt.Errorf("reserve shared rate limit slot %s: %w", s.Key(b), err)
+	}
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for shared rate limit slot %s: %w", s.Key(b), ctx.Err())
+		}
+	}
+	if s.onWait != nil {
+		s.onWait(b, time.Since(start))
+	}
+	return nil
+}
+
+// MemStore is an in-memory Store: exact, for tests and for several limiters
+// in one process. It is safe for concurrent use.
+type MemStore struct {
+	mu   sync.Mutex
+	logs map[string]*memLog
+}
+
+type memLog struct {
+	times []time.Time // sorted; the last keep entries matter
+	keep  int
+}
+
+// NewMemStore returns an empty in-memory ledger.
+func NewMemStore() *MemStore { return &MemStore{logs: map[string]*memLog{}} }
+
+// Take implements Store.
+func (m *MemStore) Take(ctx context.Context, key string, windows []Window, now time.Time) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, fmt.Errorf("take slot %s: %w", key, err)
+	}
+	if len(windows) == 0 {
+		return time.Time{}, fmt.Errorf("take slot %s: no windows", key)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lg := m.logs[key]
+	if lg == nil {
+		lg = &memLog{}
+		m.logs[key] = lg
+	}
+	at := now
+	if n := len(lg.times); n > 0 && lg.times[n-1].After(at) {
+		at = lg.times[n-1]
+	}
+	for _, w := range windows {
+		lg.keep = max(lg.keep, w.N)
+		if n := len(lg.times); n >= w.N {
+			if t := lg.times[n-w.N].Add(w.Per); t.After(at) {
+				at = t
+			}
+		}
+	}
+	lg.times = append(lg.times, at)
+	if len(lg.times) >= 2*lg.keep {
+		lg.times = append(lg.times[:0], lg.times[len(lg.times)-lg.keep:]...)
+	}
+	return at, nil
+}
