@@ -682,3 +682,26 @@ func TestLocalFractionalRateFromConfig(t *testing.T) {
 		}
 	})
 }
+
+// TestLocalRealClock checks the timer path outside a synctest bubble, on the
+// real clock, with windows short enough to keep the test quick.
+func TestLocalRealClock(t *testing.T) {
+	t.Parallel()
+	l := newLocal(t, Options{Limits: Limits{Other: {{2, 10 * time.Millisecond}}}, Margin: -1})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 2 {
+				if err := l.Wait(t.Context(), Other); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// 8 grants at 2 per 10ms: the last is at least 30ms after the first.
+	if d := time.Since(start); d < 30*time.Millisecond {
+		t.Errorf("8 grants took %v, want at least 30ms", d)
+	}
+}
