@@ -864,7 +864,14 @@ func (c *call) offerStock() {
 		return
 	}
 	validation := func(msg string) {
-		b, _ := marshal(map[string]any{"message": "Validation errors in your request", "errors": []map[string]string{{"message": msg, "field": "stock"}}})
+		type fieldError struct {
+			Message string `json:"message"`
+			Field   string `json:"field"`
+		}
+		b, _ := marshal(struct {
+			Message string       `json:"message"`
+			Errors  []fieldError `json:"errors"`
+		}{"Validation errors in your request", []fieldError{{msg, "stock"}}})
 		c.plain(http.StatusBadRequest, string(b))
 	}
 	sraw, ok := body["stock"]
