@@ -1,0 +1,458 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/magflow/magflow"
+)
+
+// ProductHash returns the content hash of p: p.ContentHash when the caller
+// set one, else a SHA-256 of every stored field and the raw payload.
+func ProductHash(p *magflow.Product) string {
+	if p.ContentHash != "" {
+		return p.ContentHash
+	}
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	_ = enc.Encode([]any{p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, p.EAN, p.Status,
+		p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.Units(), p.SupplyLeadTime, p.SafetyInformation})
+	h.Write(p.Raw)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// OfferHash returns the content hash of o: o.ContentHash when set, else a
+// SHA-256 of every stored field.
+func OfferHash(o *magflow.Offer) string {
+	if o.ContentHash != "" {
+		return o.ContentHash
+	}
+	h := sha256.New()
+	_ = json.NewEncoder(h).Encode([]any{o.PartNumber, o.OfferID, o.SalePrice.Units(), o.RecommendedPrice.Units(),
+		o.MinSalePrice.Units(), o.MaxSalePrice.Units(), o.BestOfferPrice.Units(), o.Currency, o.VatID, o.Status,
+		o.GeneralStock, o.EstimatedStock, o.Stock, o.HandlingTime, o.Availability, o.BuyButtonRank, o.NumberOfOffers})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// rawExtras are the product_offer/read fields the domain type keeps only in
+// Raw but the table has columns for.
+type rawExtras struct {
+	Manufacturer     json.RawMessage `json:"manufacturer"`
+	EURepresentative json.RawMessage `json:"eu_representative"`
+	Images           json.RawMessage `json:"images"`
+	Characteristics  json.RawMessage `json:"characteristics"`
+}
+
+func jsonOrNil(m json.RawMessage) any {
+	if len(m) == 0 || string(m) == "null" {
+		return nil
+	}
+	return string(m)
+}
+
+func searchText(p *magflow.Product) string {
+	parts := append([]string{p.Name, p.PartNumber, p.PartNumberKey}, p.EAN...)
+	return strings.ToLower(strings.Join(parts, " "))
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return "[]"
+	}
+	return string(b)
+}
+
+func (db *DB) productCols() []string {
+	cols := []string{"account", "id", "part_number", "part_number_key", "name", "brand", "category_id", "ean", "status",
+		"validation_status", "offer_validation_status", "ownership", "green_tax", "supply_lead_time", "safety_information",
+		"manufacturer", "eu_representative", "images", "characteristics", "search_text", "raw", "content_hash",
+		"first_seen_at", "last_seen_at", "gone_at", "updated_at"}
+	if db.dialect == SQLite {
+		cols = append(cols, "green_tax_units")
+	}
+	return cols
+}
+
+func (db *DB) productRow(p *magflow.Product, hash string, now time.Time) []any {
+	var ex rawExtras
+	if len(p.Raw) > 0 {
+		_ = json.Unmarshal(p.Raw, &ex) // a payload that is not an object keeps the extras empty
+	}
+	var raw any
+	if len(p.Raw) > 0 {
+		raw = string(p.Raw)
+	}
+	row := []any{p.Account, p.ID, p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, jsonText(p.EAN), p.Status,
+		p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.String(), p.SupplyLeadTime, p.SafetyInformation,
+		jsonOrNil(ex.Manufacturer), jsonOrNil(ex.EURepresentative), jsonOrNil(ex.Images), jsonOrNil(ex.Characteristics),
+		searchText(p), raw, hash, now, now, nil, now}
+	if db.dialect == SQLite {
+		row = append(row, p.GreenTax.Units())
+	}
+	return row
+}
+
+func (db *DB) offerCols() []string {
+	cols := []string{"account", "product_id", "part_number", "offer_id", "sale_price", "recommended_price", "min_sale_price",
+		"max_sale_price", "best_offer_price", "currency", "vat_id", "status", "general_stock", "estimated_stock", "stock",
+		"handling_time", "availability", "buy_button_rank", "number_of_offers", "content_hash", "first_seen_at",
+		"last_seen_at", "gone_at", "updated_at"}
+	if db.dialect == SQLite {
+		cols = append(cols, "sale_price_units", "recommended_price_units", "min_sale_price_units", "max_sale_price_units", "best_offer_price_units")
+	}
+	return cols
+}
+
+func (db *DB) offerRow(o *magflow.Offer, hash string, now time.Time) []any {
+	row := []any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(), o.RecommendedPrice.String(),
+		o.MinSalePrice.String(), o.MaxSalePrice.String(), o.BestOfferPrice.String(), o.Currency, o.VatID, o.Status,
+		o.GeneralStock, o.EstimatedStock, jsonText(o.Stock), jsonText(o.HandlingTime), jsonText(o.Availability),
+		o.BuyButtonRank, o.NumberOfOffers, hash, now, now, nil, now}
+	if db.dialect == SQLite {
+		row = append(row, o.SalePrice.Units(), o.RecommendedPrice.Units(), o.MinSalePrice.Units(), o.MaxSalePrice.Units(), o.BestOfferPrice.Units())
+	}
+	return row
+}
+
+// stored is what the page upsert needs to know of an existing row.
+type stored struct {
+	hash string
+	gone bool
+}
+
+func (db *DB) storedHashes(ctx context.Context, tx execer, table, idCol, account string, ids []int64) (map[int64]stored, error) {
+	out := make(map[int64]stored, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph, args := inList(ids)
+	rows, err := tx.QueryContext(ctx, db.q("SELECT "+idCol+", content_hash, gone_at IS NOT NULL FROM "+table+
+		" WHERE account = ? AND "+idCol+" IN "+ph), append([]any{account}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s hashes: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var s stored
+		if err := rows.Scan(&id, &s.hash, &s.gone); err != nil {
+			return nil, fmt.Errorf("read %s hashes: %w", table, err)
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}
+
+// runInfo is what page writes need to know of their run.
+type runInfo struct {
+	account string
+	stream  magflow.Stream
+	scanID  int64
+	status  magflow.RunStatus
+	started time.Time
+}
+
+func (db *DB) runInfo(ctx context.Context, tx execer, runID int64) (runInfo, error) {
+	var ri runInfo
+	err := tx.QueryRowContext(ctx, db.q("SELECT account, stream, scan_id, status, started_at FROM emag_sync_logs WHERE id = ?"), runID).
+		Scan(&ri.account, &ri.stream, &ri.scanID, &ri.status, &ri.started)
+	if err == sql.ErrNoRows {
+		return ri, magflow.Errorf(magflow.ENotFound, "sync run %d not found", runID)
+	}
+	if err != nil {
+		return ri, fmt.Errorf("read run %d: %w", runID, err)
+	}
+	return ri, nil
+}
+
+// liveRun returns the run, failing with EConflict when it is no longer
+// running (finished, or taken over after its lease expired): a writer that
+// lost its run must not commit.
+func (db *DB) liveRun(ctx context.Context, tx execer, runID int64, account string) (runInfo, error) {
+	ri, err := db.runInfo(ctx, tx, runID)
+	if err != nil {
+		return ri, err
+	}
+	if ri.status != magflow.RunRunning {
+		return ri, magflow.Errorf(magflow.EConflict, "sync run %d is %s, not running: it was finished or taken over", runID, ri.status)
+	}
+	if account != "" && ri.account != account {
+		return ri, magflow.Errorf(magflow.EInvalid, "sync run %d belongs to account %s, not %s", runID, ri.account, account)
+	}
+	return ri, nil
+}
+
+// ApplyProductPage stores one page of a product_offer/read scan in a single
+// transaction: products and offers are upserted by (account, id) only when
+// their content hash differs (or they had been marked gone), the ids the
+// page carried are recorded for MarkGone, an open hole for the page is
+// resolved, and the checkpoint, progress and heartbeat of the run advance.
+// Unchanged rows are not written at all.
+func (db *DB) ApplyProductPage(ctx context.Context, runID int64, account string, page int, products []magflow.Product, offers []magflow.Offer, next Checkpoint) (PageResult, error) {
+	var res PageResult
+	err := db.inTx(ctx, fmt.Sprintf("apply %s products page %d", account, page), func(tx *sql.Tx) error {
+		res = PageResult{}
+		ri, err := db.liveRun(ctx, tx, runID, account)
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		seen := make([]int64, 0, max(len(products), len(offers)))
+
+		ids := make([]int64, len(products))
+		for i := range products {
+			ids[i] = products[i].ID
+			seen = append(seen, products[i].ID)
+		}
+		have, err := db.storedHashes(ctx, tx, "emag_products", "id", account, ids)
+		if err != nil {
+			return err
+		}
+		var rows [][]any
+		for i := range products {
+			p := &products[i]
+			if p.Account != "" && p.Account != account {
+				return magflow.Errorf(magflow.EInvalid, "product %d is of account %s, not %s", p.ID, p.Account, account)
+			}
+			p.Account = account
+			h := ProductHash(p)
+			s, ok := have[p.ID]
+			switch {
+			case ok && s.hash == h && !s.gone:
+				res.Unchanged++
+				continue
+			case ok:
+				res.Updated++
+			default:
+				res.Inserted++
+			}
+			have[p.ID] = stored{hash: h}
+			rows = append(rows, db.productRow(p, h, now))
+		}
+		if err := db.upsert(ctx, tx, "emag_products", db.productCols(), []string{"account", "id"}, []string{"first_seen_at"}, "", rows); err != nil {
+			return err
+		}
+
+		oids := make([]int64, len(offers))
+		for i := range offers {
+			oids[i] = offers[i].ProductID
+		}
+		ohave, err := db.storedHashes(ctx, tx, "emag_product_offers", "product_id", account, oids)
+		if err != nil {
+			return err
+		}
+		rows = rows[:0]
+		for i := range offers {
+			o := &offers[i]
+			if o.Account != "" && o.Account != account {
+				return magflow.Errorf(magflow.EInvalid, "offer %d is of account %s, not %s", o.ProductID, o.Account, account)
+			}
+			o.Account = account
+			h := OfferHash(o)
+			if len(products) == 0 {
+				seen = append(seen, o.ProductID)
+			}
+			s, ok := ohave[o.ProductID]
+			switch {
+			case ok && s.hash == h && !s.gone:
+				if len(products) == 0 {
+					res.Unchanged++
+				}
+				continue
+			case ok:
+				if len(products) == 0 {
+					res.Updated++
+				}
+			default:
+				if len(products) == 0 {
+					res.Inserted++
+				}
+			}
+			ohave[o.ProductID] = stored{hash: h}
+			rows = append(rows, db.offerRow(o, h, now))
+		}
+		if err := db.upsert(ctx, tx, "emag_product_offers", db.offerCols(), []string{"account", "product_id"}, []string{"first_seen_at"}, "", rows); err != nil {
+			return err
+		}
+
+		if len(seen) > 0 && ri.scanID != 0 {
+			if _, err := tx.ExecContext(ctx, db.q("INSERT INTO emag_scan_seen (account, stream, scan_id, page, ids) VALUES (?, ?, ?, ?, ?)"),
+				account, string(ri.stream), ri.scanID, page, joinIDs(seen)); err != nil {
+				return fmt.Errorf("record seen ids: %w", err)
+			}
+		}
+		if err := db.resolveHoleTx(ctx, tx, account, ri.stream, page, runID, now); err != nil {
+			return err
+		}
+		if err := db.saveCheckpoint(ctx, tx, ri, runID, next, true, now); err != nil {
+			return err
+		}
+		return db.advanceProgress(ctx, tx, runID, page, next.TotalPages, len(seen), res, now)
+	})
+	if err != nil {
+		return PageResult{}, err
+	}
+	return res, nil
+}
+
+func joinIDs(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
+func (db *DB) saveCheckpoint(ctx context.Context, tx execer, ri runInfo, runID int64, cp Checkpoint, open bool, now time.Time) error {
+	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO emag_sync_checkpoints (account, stream, run_id, scan_id, scan_open, next_page, total_pages, order_cursor, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, stream) DO UPDATE SET run_id = excluded.run_id, scan_id = excluded.scan_id, scan_open = excluded.scan_open,
+next_page = excluded.next_page, total_pages = excluded.total_pages,
+order_cursor = COALESCE(excluded.order_cursor, emag_sync_checkpoints.order_cursor), updated_at = excluded.updated_at`),
+		ri.account, string(ri.stream), runID, ri.scanID, open, cp.NextPage, cp.TotalPages, nonNull(cp.OrderCursor), now)
+	if err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) advanceProgress(ctx context.Context, tx execer, runID int64, page, totalPages, items int, res PageResult, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, db.q(`UPDATE emag_sync_progress SET page = ?, total_pages = CASE WHEN ? > 0 THEN ? ELSE total_pages END,
+items = items + ?, inserted = inserted + ?, updated = updated + ?, unchanged = unchanged + ?, updated_at = ? WHERE run_id = ?`),
+		page, totalPages, totalPages, items, res.Inserted, res.Updated, res.Unchanged, now, runID); err != nil {
+		return fmt.Errorf("advance progress: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`UPDATE emag_sync_logs SET pages = pages + 1, total_pages = CASE WHEN ? > 0 THEN ? ELSE total_pages END,
+items = items + ?, inserted = inserted + ?, updated = updated + ?, unchanged = unchanged + ?, heartbeat_at = ? WHERE id = ?`),
+		totalPages, totalPages, items, res.Inserted, res.Updated, res.Unchanged, now, runID); err != nil {
+		return fmt.Errorf("advance run counters: %w", err)
+	}
+	return nil
+}
+
+// MarkGone ends the scan of a run that fetched every page: products (for a
+// products run; and their offers) or offers (for an offers run) of the
+// account that the scan did not see get gone_at = now, with last_seen_at
+// set to the start of the previous complete scan when that is later. Rows
+// are never deleted. It returns how many rows it marked, and records the
+// scan's start as the account's last complete scan. Call it only when the
+// scan had no holes and was not capped.
+func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, error) {
+	var n int
+	err := db.inTx(ctx, "mark gone "+account, func(tx *sql.Tx) error {
+		n = 0
+		ri, err := db.runInfo(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		if ri.account != account {
+			return magflow.Errorf(magflow.EInvalid, "sync run %d belongs to account %s, not %s", runID, ri.account, account)
+		}
+		if ri.stream == magflow.StreamOrders {
+			return magflow.Errorf(magflow.EInvalid, "sync run %d is an orders run: orders are never marked gone", runID)
+		}
+		now := db.now()
+		seen := map[int64]bool{}
+		rows, err := tx.QueryContext(ctx, db.q("SELECT ids FROM emag_scan_seen WHERE account = ? AND stream = ? AND scan_id = ?"), account, string(ri.stream), ri.scanID)
+		if err != nil {
+			return fmt.Errorf("read seen ids: %w", err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return fmt.Errorf("read seen ids: %w", err)
+			}
+			for f := range strings.SplitSeq(s, ",") {
+				id, err := strconv.ParseInt(f, 10, 64)
+				if err == nil {
+					seen[id] = true
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read seen ids: %w", err)
+		}
+
+		var scanStart time.Time
+		if err := tx.QueryRowContext(ctx, db.q("SELECT started_at FROM emag_sync_logs WHERE id = ?"), ri.scanID).Scan(&scanStart); err != nil {
+			scanStart = ri.started
+		}
+		var prev sql.NullTime
+		if err := tx.QueryRowContext(ctx, db.q("SELECT last_complete_at FROM emag_sync_checkpoints WHERE account = ? AND stream = ?"), account, string(ri.stream)).Scan(&prev); err != nil && err != sql.ErrNoRows {
+			return fmt.Errorf("read checkpoint: %w", err)
+		}
+
+		tables := []struct{ table, id string }{{"emag_product_offers", "product_id"}}
+		if ri.stream == magflow.StreamProducts {
+			tables = append([]struct{ table, id string }{{"emag_products", "id"}}, tables...)
+		}
+		for ti, t := range tables {
+			missing, err := db.missingIDs(ctx, tx, t.table, t.id, account, seen)
+			if err != nil {
+				return err
+			}
+			if ti == 0 {
+				n = len(missing)
+			}
+			for chunk := range slices.Chunk(missing, 500) {
+				ph, args := inList(chunk)
+				q := "UPDATE " + t.table + " SET gone_at = ?"
+				a := []any{now}
+				if prev.Valid {
+					q += ", last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END"
+					a = append(a, prev.Time, prev.Time)
+				}
+				q += " WHERE account = ? AND " + t.id + " IN " + ph
+				a = append(append(a, account), args...)
+				if _, err := tx.ExecContext(ctx, db.q(q), a...); err != nil {
+					return fmt.Errorf("mark %s gone: %w", t.table, err)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_scan_seen WHERE account = ? AND stream = ?"), account, string(ri.stream)); err != nil {
+			return fmt.Errorf("clear seen ids: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`UPDATE emag_sync_checkpoints SET scan_open = ?, next_page = 0, last_complete_at = ?, updated_at = ? WHERE account = ? AND stream = ?`),
+			false, scanStart, now, account, string(ri.stream)); err != nil {
+			return fmt.Errorf("close scan: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, db.q("UPDATE emag_sync_logs SET gone = ? WHERE id = ?"), n, runID); err != nil {
+			return fmt.Errorf("record gone count: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (db *DB) missingIDs(ctx context.Context, tx execer, table, idCol, account string, seen map[int64]bool) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, db.q("SELECT "+idCol+" FROM "+table+" WHERE account = ? AND gone_at IS NULL"), account)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan %s: %w", table, err)
+		}
+		if !seen[id] {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}

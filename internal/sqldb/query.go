@@ -1,0 +1,567 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/magflow/magflow"
+)
+
+// StoredProduct is a product as stored: the domain record plus the columns
+// the table keeps beside it.
+type StoredProduct struct {
+	magflow.Product
+	Images           json.RawMessage
+	Characteristics  json.RawMessage
+	Manufacturer     json.RawMessage
+	EURepresentative json.RawMessage
+	UpdatedAt        time.Time
+}
+
+// ProductItem is one row of a product list: the product, its own offer
+// (zero when it has none) and, for canonical lists, every account's listing
+// of its SKU in precedence order, the source first.
+type ProductItem struct {
+	Product  StoredProduct
+	Offer    magflow.Offer
+	HasOffer bool
+	Listings []magflow.Listing
+}
+
+// ProductPage is one page of a product list and the total matching count.
+type ProductPage struct {
+	Items []ProductItem
+	Total int
+}
+
+// GoneFilter selects by whether eMAG still lists a record.
+type GoneFilter int
+
+// Gone filters.
+const (
+	GonePresent GoneFilter = iota // only records eMAG still lists (default)
+	GoneOnly                      // only records marked gone
+	GoneAny                       // both
+)
+
+// ProductFilter selects and orders products. Zero fields do not filter.
+type ProductFilter struct {
+	// Canonical lists one row per SKU (part number): the product of the
+	// first account in precedence order (see RebuildCanonical).
+	Canonical             bool
+	Account               string
+	Status                *int
+	ValidationStatus      *int
+	OfferValidationStatus *int
+	MinStock, MaxStock    *int
+	MinPrice, MaxPrice    *magflow.Decimal
+	Brand                 string
+	CategoryID            int64
+	// Search matches a substring of the name, part number, part number key
+	// or an EAN, case-insensitively.
+	Search string
+	Gone   GoneFilter
+	// Sort is one of ProductSorts, "-" in front for descending; ties are
+	// broken by account and id, so pages are stable.
+	Sort   string
+	Limit  int // default 100, at most 1000
+	Offset int
+}
+
+// ProductSorts are the accepted ProductFilter.Sort keys.
+var ProductSorts = []string{"id", "name", "part_number", "brand", "price", "stock", "updated_at", "last_seen_at"}
+
+const productSelect = `p.account, p.id, p.part_number, p.part_number_key, p.name, p.brand, p.category_id, p.ean, p.status,
+p.validation_status, p.offer_validation_status, p.ownership, p.green_tax, p.supply_lead_time, p.safety_information,
+p.manufacturer, p.eu_representative, p.images, p.characteristics, p.content_hash, p.first_seen_at, p.last_seen_at, p.gone_at, p.updated_at`
+
+const offerSelect = `o.account, o.product_id, o.part_number, o.offer_id, o.sale_price, o.recommended_price, o.min_sale_price,
+o.max_sale_price, o.best_offer_price, o.currency, o.vat_id, o.status, o.general_stock, o.estimated_stock, o.stock,
+o.handling_time, o.availability, o.buy_button_rank, o.number_of_offers, o.content_hash, o.last_seen_at, o.gone_at`
+
+type scanner interface{ Scan(...any) error }
+
+// productDest returns scan targets for productSelect (plus raw when withRaw)
+// and a function that finishes p after the scan.
+func productDest(p *StoredProduct, withRaw bool) ([]any, func()) {
+	var ean, manu, eur, img, chars sql.NullString
+	var raw sql.NullString
+	var gone sql.NullTime
+	d := []any{&p.Account, &p.ID, &p.PartNumber, &p.PartNumberKey, &p.Name, &p.Brand, &p.CategoryID, &ean, &p.Status,
+		&p.ValidationStatus, &p.OfferValidationStatus, &p.Ownership, &p.GreenTax, &p.SupplyLeadTime, &p.SafetyInformation,
+		&manu, &eur, &img, &chars, &p.ContentHash, &p.FirstSeenAt, &p.LastSeenAt, &gone, &p.UpdatedAt}
+	if withRaw {
+		d = append(d, &raw)
+	}
+	return d, func() {
+		p.EAN = nil
+		if ean.Valid {
+			_ = json.Unmarshal([]byte(ean.String), &p.EAN)
+		}
+		raws := func(s sql.NullString) json.RawMessage {
+			if !s.Valid {
+				return nil
+			}
+			return json.RawMessage(s.String)
+		}
+		p.Manufacturer, p.EURepresentative, p.Images, p.Characteristics = raws(manu), raws(eur), raws(img), raws(chars)
+		p.Raw = raws(raw)
+		p.GoneAt = timePtr(gone)
+		p.FirstSeenAt, p.LastSeenAt, p.UpdatedAt = p.FirstSeenAt.UTC(), p.LastSeenAt.UTC(), p.UpdatedAt.UTC()
+	}
+}
+
+// offerDest is productDest for offerSelect; valid reports a LEFT JOIN match.
+func offerDest(o *magflow.Offer) ([]any, func() (valid bool)) {
+	var account sql.NullString
+	var pid, offerID sql.NullInt64
+	var pn, cur, hash, stock, ht, av sql.NullString
+	var ints [8]sql.NullInt64
+	var seen, gone sql.NullTime
+	d := []any{&account, &pid, &pn, &offerID, &o.SalePrice, &o.RecommendedPrice, &o.MinSalePrice, &o.MaxSalePrice,
+		&o.BestOfferPrice, &cur, &ints[0], &ints[1], &ints[2], &ints[3], &stock, &ht, &av, &ints[4], &ints[5], &hash, &seen, &gone}
+	return d, func() bool {
+		if !account.Valid {
+			*o = magflow.Offer{}
+			return false
+		}
+		o.Account, o.ProductID, o.PartNumber, o.OfferID, o.Currency, o.ContentHash = account.String, pid.Int64, pn.String, offerID.Int64, cur.String, hash.String
+		o.VatID, o.Status, o.GeneralStock, o.EstimatedStock = int(ints[0].Int64), int(ints[1].Int64), int(ints[2].Int64), int(ints[3].Int64)
+		o.BuyButtonRank, o.NumberOfOffers = int(ints[4].Int64), int(ints[5].Int64)
+		o.Stock, o.HandlingTime, o.Availability = nil, nil, nil
+		_ = json.Unmarshal([]byte(stock.String), &o.Stock)
+		_ = json.Unmarshal([]byte(ht.String), &o.HandlingTime)
+		_ = json.Unmarshal([]byte(av.String), &o.Availability)
+		o.LastSeenAt = seen.Time.UTC()
+		o.GoneAt = timePtr(gone)
+		return true
+	}
+}
+
+// lastComplete returns, per account, the start of its last complete product
+// scan: a product not gone was seen then or later.
+func (db *DB) lastComplete(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := db.read.QueryContext(ctx, db.q("SELECT account, last_complete_at FROM emag_sync_checkpoints WHERE stream = ? AND last_complete_at IS NOT NULL"), string(magflow.StreamProducts))
+	if err != nil {
+		return nil, db.wrap("read scans", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var a string
+		var t time.Time
+		if err := rows.Scan(&a, &t); err != nil {
+			return nil, db.wrap("read scans", err)
+		}
+		out[a] = t.UTC()
+	}
+	return out, db.wrap("read scans", rows.Err())
+}
+
+// seenAt applies the account's last complete scan to a present product: its
+// stored last_seen_at only moves when the row is written.
+func seenAt(p *magflow.Product, scans map[string]time.Time) {
+	if t, ok := scans[p.Account]; ok && p.GoneAt == nil && t.After(p.LastSeenAt) {
+		p.LastSeenAt = t
+	}
+}
+
+type listingJSON struct {
+	Account      string          `json:"account"`
+	ProductID    int64           `json:"product_id"`
+	SalePrice    magflow.Decimal `json:"sale_price"`
+	Currency     string          `json:"currency"`
+	GeneralStock int             `json:"general_stock"`
+	Status       int             `json:"status"`
+}
+
+func decodeListings(s string) []magflow.Listing {
+	var ls []listingJSON
+	_ = json.Unmarshal([]byte(s), &ls)
+	out := make([]magflow.Listing, len(ls))
+	for i, l := range ls {
+		out[i] = magflow.Listing(l)
+	}
+	return out
+}
+
+// escapeLike escapes LIKE wildcards with a backslash.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (db *DB) productWhere(f ProductFilter) (from string, where []string, args []any, err error) {
+	from = " FROM emag_products p LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id"
+	if f.Canonical {
+		from += " JOIN emag_canonical_products c ON c.source_account = p.account AND c.product_id = p.id"
+	}
+	add := func(cond string, v ...any) { where = append(where, cond); args = append(args, v...) }
+	switch f.Gone {
+	case GonePresent:
+		where = append(where, "p.gone_at IS NULL")
+	case GoneOnly:
+		where = append(where, "p.gone_at IS NOT NULL")
+	}
+	if f.Account != "" {
+		add("p.account = ?", f.Account)
+	}
+	if f.Status != nil {
+		add("p.status = ?", *f.Status)
+	}
+	if f.ValidationStatus != nil {
+		add("p.validation_status = ?", *f.ValidationStatus)
+	}
+	if f.OfferValidationStatus != nil {
+		add("p.offer_validation_status = ?", *f.OfferValidationStatus)
+	}
+	if f.MinStock != nil {
+		add("o.general_stock >= ?", *f.MinStock)
+	}
+	if f.MaxStock != nil {
+		add("o.general_stock <= ?", *f.MaxStock)
+	}
+	if f.MinPrice != nil {
+		c, v := db.money("o.sale_price", *f.MinPrice)
+		add(c+" >= ?", v)
+	}
+	if f.MaxPrice != nil {
+		c, v := db.money("o.sale_price", *f.MaxPrice)
+		add(c+" <= ?", v)
+	}
+	if f.Brand != "" {
+		add("p.brand = ?", f.Brand)
+	}
+	if f.CategoryID != 0 {
+		add("p.category_id = ?", f.CategoryID)
+	}
+	if s := strings.ToLower(strings.TrimSpace(f.Search)); s != "" {
+		if db.dialect == SQLite && len([]rune(s)) >= 3 {
+			// The trigram index answers substring phrases of 3+ characters.
+			add("p.rowid IN (SELECT rowid FROM emag_products_fts WHERE emag_products_fts MATCH ?)", `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
+		} else {
+			add(`p.search_text LIKE ? ESCAPE '\'`, "%"+escapeLike(s)+"%")
+		}
+	}
+	return from, where, args, nil
+}
+
+func (db *DB) productOrder(sort string) (string, error) {
+	desc := strings.HasPrefix(sort, "-")
+	key := strings.TrimPrefix(sort, "-")
+	var col string
+	switch key {
+	case "", "id":
+		col = ""
+	case "name":
+		col = "p.name"
+	case "part_number":
+		col = "p.part_number"
+	case "brand":
+		col = "p.brand"
+	case "price":
+		col = "COALESCE(" + db.moneyCol("o.sale_price") + ", 0)"
+	case "stock":
+		col = "COALESCE(o.general_stock, 0)"
+	case "updated_at":
+		col = "p.updated_at"
+	case "last_seen_at":
+		col = "p.last_seen_at"
+	default:
+		return "", &magflow.Error{Code: magflow.EInvalid, Field: "sort",
+			Message: fmt.Sprintf("unknown sort %q: use one of %s, with - in front for descending", sort, strings.Join(ProductSorts, ", "))}
+	}
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	if col == "" {
+		return " ORDER BY p.account" + dir + ", p.id" + dir, nil
+	}
+	return " ORDER BY " + col + dir + ", p.account" + dir + ", p.id" + dir, nil
+}
+
+// ListProducts returns one page of products matching f and the total count.
+func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, error) {
+	order, err := db.productOrder(f.Sort)
+	if err != nil {
+		return ProductPage{}, err
+	}
+	from, where, args, err := db.productWhere(f)
+	if err != nil {
+		return ProductPage{}, err
+	}
+	w := ""
+	if len(where) > 0 {
+		w = " WHERE " + strings.Join(where, " AND ")
+	}
+	var out ProductPage
+	countFrom := from
+	if f.MinStock == nil && f.MaxStock == nil && f.MinPrice == nil && f.MaxPrice == nil {
+		countFrom = strings.Replace(from, " LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id", "", 1)
+	}
+	if err := db.read.QueryRowContext(ctx, db.q("SELECT COUNT(*)"+countFrom+w), args...).Scan(&out.Total); err != nil {
+		return ProductPage{}, db.wrap("count products", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	sel := "SELECT " + productSelect + ", " + offerSelect
+	if f.Canonical {
+		sel += ", c.listings"
+	}
+	scans, err := db.lastComplete(ctx)
+	if err != nil {
+		return ProductPage{}, err
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(sel+from+w+order+" LIMIT ? OFFSET ?"), append(args, limit, max(0, f.Offset))...)
+	if err != nil {
+		return ProductPage{}, db.wrap("list products", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it ProductItem
+		pd, pfin := productDest(&it.Product, false)
+		od, ofin := offerDest(&it.Offer)
+		dest := append(pd, od...)
+		var listings string
+		if f.Canonical {
+			dest = append(dest, &listings)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return ProductPage{}, db.wrap("list products", err)
+		}
+		pfin()
+		it.HasOffer = ofin()
+		seenAt(&it.Product.Product, scans)
+		if f.Canonical {
+			it.Listings = decodeListings(listings)
+		}
+		out.Items = append(out.Items, it)
+	}
+	return out, db.wrap("list products", rows.Err())
+}
+
+// ProductDetail is one product with every account's offer for its SKU.
+type ProductDetail struct {
+	Product StoredProduct
+	// Offers are the offers of every account for the product's part number,
+	// the product's own first, then by account (gone offers included).
+	Offers []magflow.Offer
+}
+
+// GetProduct returns the product id of account, with the raw payload.
+func (db *DB) GetProduct(ctx context.Context, account string, id int64) (ProductDetail, error) {
+	var d ProductDetail
+	pd, fin := productDest(&d.Product, true)
+	err := db.read.QueryRowContext(ctx, db.q("SELECT "+productSelect+", p.raw FROM emag_products p WHERE p.account = ? AND p.id = ?"), account, id).Scan(pd...)
+	if err == sql.ErrNoRows {
+		return d, magflow.Errorf(magflow.ENotFound, "product %d of account %s not found", id, account)
+	}
+	if err != nil {
+		return d, db.wrap("get product", err)
+	}
+	fin()
+	scans, err := db.lastComplete(ctx)
+	if err != nil {
+		return d, err
+	}
+	seenAt(&d.Product.Product, scans)
+	q := "SELECT " + offerSelect + " FROM emag_product_offers o WHERE (o.account = ? AND o.product_id = ?)"
+	args := []any{account, id}
+	if d.Product.PartNumber != "" {
+		q += " OR o.part_number = ?"
+		args = append(args, d.Product.PartNumber)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(q+" ORDER BY CASE WHEN o.account = ? AND o.product_id = ? THEN 0 ELSE 1 END, o.account, o.product_id"), append(args, account, id)...)
+	if err != nil {
+		return d, db.wrap("get product offers", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o magflow.Offer
+		od, ofin := offerDest(&o)
+		if err := rows.Scan(od...); err != nil {
+			return d, db.wrap("get product offers", err)
+		}
+		ofin()
+		d.Offers = append(d.Offers, o)
+	}
+	return d, db.wrap("get product offers", rows.Err())
+}
+
+// OfferFilter selects offers. Zero fields do not filter.
+type OfferFilter struct {
+	Account            string
+	Status             *int
+	MinStock, MaxStock *int
+	MinPrice, MaxPrice *magflow.Decimal
+	Search             string // part number prefix
+	Gone               GoneFilter
+	Sort               string // "id" (default), "price", "stock", "updated_at"; "-" for descending
+	Limit              int    // default 100, at most 1000
+	Offset             int
+}
+
+// ListOffers returns one page of offers and the total count.
+func (db *DB) ListOffers(ctx context.Context, f OfferFilter) ([]magflow.Offer, int, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v ...any) { where = append(where, cond); args = append(args, v...) }
+	switch f.Gone {
+	case GonePresent:
+		where = append(where, "o.gone_at IS NULL")
+	case GoneOnly:
+		where = append(where, "o.gone_at IS NOT NULL")
+	}
+	if f.Account != "" {
+		add("o.account = ?", f.Account)
+	}
+	if f.Status != nil {
+		add("o.status = ?", *f.Status)
+	}
+	if f.MinStock != nil {
+		add("o.general_stock >= ?", *f.MinStock)
+	}
+	if f.MaxStock != nil {
+		add("o.general_stock <= ?", *f.MaxStock)
+	}
+	if f.MinPrice != nil {
+		c, v := db.money("o.sale_price", *f.MinPrice)
+		add(c+" >= ?", v)
+	}
+	if f.MaxPrice != nil {
+		c, v := db.money("o.sale_price", *f.MaxPrice)
+		add(c+" <= ?", v)
+	}
+	if f.Search != "" {
+		add(`o.part_number LIKE ? ESCAPE '\'`, escapeLike(f.Search)+"%")
+	}
+	w := ""
+	if len(where) > 0 {
+		w = " WHERE " + strings.Join(where, " AND ")
+	}
+	desc := strings.HasPrefix(f.Sort, "-")
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	order := ""
+	switch strings.TrimPrefix(f.Sort, "-") {
+	case "", "id":
+	case "price":
+		order = db.moneyCol("o.sale_price") + dir + ", "
+	case "stock":
+		order = "o.general_stock" + dir + ", "
+	case "updated_at":
+		order = "o.updated_at" + dir + ", "
+	default:
+		return nil, 0, &magflow.Error{Code: magflow.EInvalid, Field: "sort", Message: fmt.Sprintf("unknown sort %q: use id, price, stock or updated_at, with - in front for descending", f.Sort)}
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, db.q("SELECT COUNT(*) FROM emag_product_offers o"+w), args...).Scan(&total); err != nil {
+		return nil, 0, db.wrap("count offers", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.read.QueryContext(ctx, db.q("SELECT "+offerSelect+" FROM emag_product_offers o"+w+" ORDER BY "+order+"o.account"+dir+", o.product_id"+dir+" LIMIT ? OFFSET ?"),
+		append(args, min(limit, 1000), max(0, f.Offset))...)
+	if err != nil {
+		return nil, 0, db.wrap("list offers", err)
+	}
+	defer rows.Close()
+	var out []magflow.Offer
+	for rows.Next() {
+		var o magflow.Offer
+		od, fin := offerDest(&o)
+		if err := rows.Scan(od...); err != nil {
+			return nil, 0, db.wrap("list offers", err)
+		}
+		fin()
+		out = append(out, o)
+	}
+	return out, total, db.wrap("list offers", rows.Err())
+}
+
+// ExportProducts streams every product (of account, or all when empty;
+// gone ones included) with its raw payload, by account and id, in constant
+// memory. Stop iterating to stop the query.
+func (db *DB) ExportProducts(ctx context.Context, account string) iter.Seq2[StoredProduct, error] {
+	return func(yield func(StoredProduct, error) bool) {
+		q := "SELECT " + productSelect + ", p.raw FROM emag_products p"
+		var args []any
+		if account != "" {
+			q += " WHERE p.account = ?"
+			args = append(args, account)
+		}
+		scans, err := db.lastComplete(ctx)
+		if err != nil {
+			yield(StoredProduct{}, err)
+			return
+		}
+		rows, err := db.read.QueryContext(ctx, db.q(q+" ORDER BY p.account, p.id"), args...)
+		if err != nil {
+			yield(StoredProduct{}, db.wrap("export products", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p StoredProduct
+			d, fin := productDest(&p, true)
+			if err := rows.Scan(d...); err != nil {
+				yield(StoredProduct{}, db.wrap("export products", err))
+				return
+			}
+			fin()
+			seenAt(&p.Product, scans)
+			if !yield(p, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(StoredProduct{}, db.wrap("export products", err))
+		}
+	}
+}
+
+// ExportOffers streams every offer (of account, or all when empty) by
+// account and product id, in constant memory.
+func (db *DB) ExportOffers(ctx context.Context, account string) iter.Seq2[magflow.Offer, error] {
+	return func(yield func(magflow.Offer, error) bool) {
+		q := "SELECT " + offerSelect + " FROM emag_product_offers o"
+		var args []any
+		if account != "" {
+			q += " WHERE o.account = ?"
+			args = append(args, account)
+		}
+		rows, err := db.read.QueryContext(ctx, db.q(q+" ORDER BY o.account, o.product_id"), args...)
+		if err != nil {
+			yield(magflow.Offer{}, db.wrap("export offers", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o magflow.Offer
+			d, fin := offerDest(&o)
+			if err := rows.Scan(d...); err != nil {
+				yield(magflow.Offer{}, db.wrap("export offers", err))
+				return
+			}
+			fin()
+			if !yield(o, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(magflow.Offer{}, db.wrap("export offers", err))
+		}
+	}
+}
