@@ -64,18 +64,18 @@ type SyncRun struct {
 
 // RunCounters are the figures a run reports, live and at the end.
 type RunCounters struct {
-	Page       int // pages done
-	TotalPages int // from count; 0 when unknown
-	Items      int
-	Inserted   int
-	Updated    int
-	Unchanged  int
-	Gone       int
-	Duplicates int
-	Requests   int
-	Retries    int
-	Throttled  int // 429 answers
-	Holes      int // pages that failed after retries
+	Page       int `json:"page"`        // pages done
+	TotalPages int `json:"total_pages"` // from count; 0 when unknown
+	Items      int `json:"items"`
+	Inserted   int `json:"inserted"`
+	Updated    int `json:"updated"`
+	Unchanged  int `json:"unchanged"`
+	Gone       int `json:"gone"`
+	Duplicates int `json:"duplicates"`
+	Requests   int `json:"requests"`
+	Retries    int `json:"retries"`
+	Throttled  int `json:"throttled"` // 429 answers
+	Holes      int `json:"holes"`     // pages that failed after retries
 }
 
 // Hole is a page that failed after every retry; the next run fetches it first.
