@@ -178,6 +178,20 @@ func (c *Client) redact(s string) string {
 	return s
 }
 
+// scrub redacts every text of e that came from the server.
+func (c *Client) scrub(e *Error) {
+	for i, m := range e.Messages {
+		e.Messages[i] = c.redact(m)
+	}
+	for i := range e.Items {
+		e.Items[i].Field = c.redact(e.Items[i].Field)
+		for j, m := range e.Items[i].Messages {
+			e.Items[i].Messages[j] = c.redact(m)
+		}
+	}
+	e.Err = c.redactErr(e.Err)
+}
+
 // redactedError carries a redacted message for a transport error while
 // keeping the original for errors.Is/As.
 type redactedError struct {
@@ -309,6 +323,7 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 			return resp, nil
 		}
 		eerr.Account, eerr.Route, eerr.Attempts = c.opts.Account, cl.route, attempt
+		c.scrub(eerr)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("emag %s %s: %w", c.opts.Account, cl.route, ctx.Err())
 		}

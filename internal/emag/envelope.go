@@ -129,6 +129,9 @@ func (c *Client) checkEnvelope(resp *response, write bool, out *envelope) error 
 		e.maybeApplied = write && e.Kind == KindAPI
 		return e
 	}
+	for i, m := range env.Messages {
+		env.Messages[i] = c.redact(m)
+	}
 	*out = env
 	return nil
 }

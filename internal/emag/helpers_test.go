@@ -108,3 +108,5 @@ func bodyMap(t *testing.T, b []byte) map[string]any {
 }
 
 var bg = context.Background()
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

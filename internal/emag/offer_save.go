@@ -363,6 +363,12 @@ func (c *Client) SaveOffers(ctx context.Context, updates []OfferUpdate) (OfferSa
 	if err != nil {
 		return OfferSaveResult{}, c.decodeErr(route, err)
 	}
+	for id, it := range items {
+		for j, m := range it.Messages {
+			it.Messages[j] = c.redact(m)
+		}
+		items[id] = it
+	}
 	res := OfferSaveResult{Messages: env.Messages, Items: items}
 	if failed := res.Failed(); len(failed) > 0 {
 		return res, &Error{Kind: KindPartial, Account: c.opts.Account, Route: route, Status: http.StatusOK, Attempts: 1, Items: failed}
