@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"math"
+	"net/http"
 	"sort"
 	"strconv"
 	"sync"
@@ -181,11 +182,14 @@ func (b *bucketState) addFault() {
 	b.mu.Unlock()
 }
 
-func (h rateHeaders) write(hdr map[string][]string) {
+// write sets the headers. Go canonicalises their names
+// (X-Ratelimit-Limit-Second); HTTP header names are case-insensitive and
+// clients look them up canonically.
+func (h rateHeaders) write(hdr http.Header) {
 	if !h.limited {
 		return
 	}
-	set := func(k string, v int) { hdr[k] = []string{strconv.Itoa(v)} }
+	set := func(k string, v int) { hdr.Set(k, strconv.Itoa(v)) }
 	set("X-RateLimit-Limit-second", h.lim.second)
 	set("X-RateLimit-Remaining-second", h.remSec)
 	set("X-RateLimit-Limit-minute", h.lim.minute)
