@@ -22,7 +22,7 @@ func page(account string, first int64, n int, price string) ([]magflow.Product, 
 		id := first + int64(i)
 		pn := fmt.Sprintf("PN-%d", id)
 		raw, _ := json.Marshal(map[string]any{"id": id, "part_number": pn, "name": fmt.Sprintf("Lampa birou %d", id),
-			"images": []map[string]any{{"url": "https://example.invalid/1.jpg", "display_type": 1}},
+			"images":          []map[string]any{{"url": "https://example.invalid/1.jpg", "display_type": 1}},
 			"characteristics": []map[string]any{{"id": 38, "value": "Negru"}}, "manufacturer": true, "sale_price": price})
 		ps[i] = magflow.Product{Account: account, ID: id, PartNumber: pn, PartNumberKey: fmt.Sprintf("PNK%dX", id),
 			Name: fmt.Sprintf("Lampa birou %d", id), Brand: "Acme", CategoryID: 3514, EAN: []string{fmt.Sprintf("594%010d", id)},
