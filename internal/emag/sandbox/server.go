@@ -252,6 +252,9 @@ func (s *Sandbox) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{s: s, a: a, r: r, route: rt, pathID: pathID, now: now, ctype: "application/json"}
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, []byte(`{"message":"Invalid content"}`))
