@@ -28,21 +28,25 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestErrorClassification(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name    string
-		handler http.HandlerFunc
-		kind    Kind
+		name     string
+		handler  http.HandlerFunc
+		kind     Kind
 		sentinel error
-		code    string
-		status  int
-		alert   bool
-		remedy  string
-		message string
+		code     string
+		status   int
+		alert    bool
+		remedy   string
+		message  string
 	}{
 		{"captcha page on HTTP 200", htmlAnswer(200, fixture(t, "captcha_200.html")), KindNonJSON, ErrNonJSON, magflow.EUnavailable, 200, true, "HTML page", "eMAG Captcha"},
 		{"IP not whitelisted", jsonAnswer(200, fixture(t, "ip_not_whitelisted.json")), KindIPNotWhitelisted, ErrIPNotWhitelisted, magflow.EForbidden, 200, true, "whitelist IP 188.214.106.10", "Invalid vendor ip"},
