@@ -195,4 +195,3 @@ func (db *DB) CanonicalStats(ctx context.Context) (skus, shared int, err error) 
 	err = db.read.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN accounts > 1 THEN 1 ELSE 0 END), 0) FROM emag_canonical_products").Scan(&skus, &shared)
 	return skus, shared, db.wrap("canonical stats", err)
 }
-
