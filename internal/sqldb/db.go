@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -273,13 +274,21 @@ type MigrationState struct {
 	AppliedAt time.Time
 }
 
-func (db *DB) provider() (*goose.Provider, error) {
+func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	dir := "migrations/sqlite"
 	dialect := goose.DialectSQLite3
 	var opts []goose.ProviderOption
 	if db.dialect == Postgres {
 		dir, dialect = "migrations/postgres", goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		// One lock per schema: processes migrating the same schema wait for
+		// each other; other schemas (parallel tests) do not.
+		var schema string
+		if err := db.write.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, db.wrap("migration locker", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("magflow-migrate:" + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 600))
 		if err != nil {
 			return nil, fmt.Errorf("migration locker: %w", err)
 		}
@@ -299,7 +308,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 // Migrate applies every pending migration ("up") or rolls back the latest
 // one ("down").
 func (db *DB) Migrate(ctx context.Context, direction string) error {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return err
 	}
@@ -326,7 +335,7 @@ func (db *DB) Migrate(ctx context.Context, direction string) error {
 
 // MigrationStatus lists every known migration and whether it is applied.
 func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return nil, err
 	}

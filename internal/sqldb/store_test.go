@@ -195,7 +195,7 @@ func TestOrders(t *testing.T) {
 			{ID: 3115229985, Type: 3, Status: 1, PaymentMode: "RAMBURS", PaymentModeID: 1, Date: when, Modified: when,
 				CustomerName: "Ion Popescu", ShippingTax: magflow.MustDecimal("14.99"), Total: magflow.MustDecimal("82.6446"), Currency: "RON",
 				Lines: []magflow.OrderLine{{ID: 87503654, ProductID: 1001, PartNumber: "ABC-1001", Quantity: 1, SalePrice: magflow.MustDecimal("82.6446"), VAT: magflow.MustDecimal("0.21"), Status: 1}},
-				Raw: []byte(`{"id":3115229985}`)},
+				Raw:   []byte(`{"id":3115229985}`)},
 			{ID: 5, Type: 2, Status: 4, Date: when.Add(-time.Hour), Modified: when, Total: magflow.MustDecimal("1")},
 		}
 		cursor := sqldb.Checkpoint{NextPage: 2, OrderCursor: when}
