@@ -1,6 +1,7 @@
 package emag
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -44,6 +45,7 @@ type fakeEMAG struct {
 
 func (f *fakeEMAG) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	f.mu.Lock()
 	f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Auth: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: body})
 	h, ok := f.routes[r.URL.Path]
