@@ -417,3 +417,32 @@ func BenchmarkProductPages(b *testing.B) {
 	}
 	b.ReportMetric(float64(products)/b.Elapsed().Seconds(), "products/s")
 }
+
+func TestStartAndClose(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	s, err := Start(ctx, Options{Accounts: []AccountOptions{{Name: "main", Products: 3, Orders: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") {
+		t.Fatalf("URL %q", s.URL())
+	}
+	cancel() // ending the context closes the sandbox
+	s.Wait()
+	if _, err := http.Get(s.URL() + "/_sandbox/stats"); err == nil {
+		t.Error("server still answers after its context ended")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	s2, err := Start(t.Context(), Options{Accounts: []AccountOptions{{Name: "main", Products: 3, Orders: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s2.Close()
+	s2.Wait() // Close alone lets Wait return
+	if _, err := New(t.Context(), Options{Accounts: []AccountOptions{{Name: "a"}, {Name: "a"}}}); err == nil {
+		t.Error("duplicate account names accepted")
+	}
+}

@@ -123,6 +123,7 @@ type Sandbox struct {
 	ln     net.Listener
 	srv    *http.Server
 	url    string
+	bg     context.Context // ends on Close or when the caller's context ends
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed bool
@@ -204,10 +205,9 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 	}
 	s.generate()
 	s.handler = http.HandlerFunc(s.serveHTTP)
-	bg, cancel := context.WithCancel(ctx)
-	s.cancel = cancel
+	s.bg, s.cancel = context.WithCancel(ctx)
 	if s.callbacksEnabled() {
-		s.wg.Go(func() { s.callbackLoop(bg) })
+		s.wg.Go(func() { s.callbackLoop(s.bg) })
 	}
 	return s, nil
 }
@@ -235,7 +235,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		}
 	})
 	s.wg.Go(func() {
-		<-ctx.Done()
+		<-s.bg.Done()
 		_ = s.Close()
 	})
 	return s, nil
