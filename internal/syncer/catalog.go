@@ -144,6 +144,9 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 				}
 				continue
 			}
+			if len(f.items) == 0 {
+				continue // the empty page past the end
+			}
 			if err := r.applyPage(ctx, f.page, f.items, sqldb.Checkpoint{NextPage: f.page + 1, TotalPages: total}, false); err != nil {
 				o := r.failed("store: "+err.Error(), err)
 				stopped = &o

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/magflow/magflow"
+	"github.com/magflow/magflow/internal/emag"
 	"github.com/magflow/magflow/internal/ratelimit"
 )
 
@@ -53,6 +54,14 @@ func (s *RequestStats) bucket(b ratelimit.Bucket) *bucketStats {
 		return &s.ean
 	}
 	return &s.other
+}
+
+// Hooks returns eMAG client hooks that feed s.
+func (s *RequestStats) Hooks() emag.Hooks {
+	return emag.Hooks{
+		Request: func(ev emag.RequestEvent) { s.Request(ev.Bucket, ev.Status) },
+		Retry:   func(ev emag.RetryEvent) { s.Retry(ev.Bucket) },
+	}
 }
 
 // Request counts one HTTP attempt in bucket b; status 429 counts as throttled.
