@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,4 +55,38 @@ func TestParseFaultRule(t *testing.T) {
 	if r := Routes(); len(r) != len(routes) || r[0] > r[1] {
 		t.Errorf("Routes() = %v", r)
 	}
+}
+
+func TestLogsKeepSecrets(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	var mu sync.Mutex
+	opts := small()
+	opts.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Faults.Plan = []FaultRule{{Route: "vat/read", Kind: Fault500, Times: 1}}
+	s := newTestSandbox(t, opts)
+	serve(t, s, req{account: "main", path: "/api-3/vat/read"})
+	serve(t, s, req{account: "main", path: "/api-3/product_offer/count"})
+	serve(t, s, req{path: "/api-3/vat/read"})
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), "fault") || !strings.Contains(buf.String(), "product_offer/count") {
+		t.Fatalf("log lacks the requests:\n%s", buf.String())
+	}
+	for _, a := range s.Accounts() {
+		if strings.Contains(buf.String(), a.Password) {
+			t.Fatal("a password reached the log")
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  *strings.Builder
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
