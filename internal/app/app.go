@@ -53,17 +53,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Clients, a.Stats = clients, stats
 
-	db, err := sqldb.Open(ctx, cfg.DatabaseURL, logger)
+	db, err := OpenDB(ctx, cfg, logger, !opts.NoMigrate)
 	if err != nil {
 		return nil, err
 	}
 	a.DB = db
-	if !opts.NoMigrate {
-		if err := db.Migrate(ctx, "up"); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("migrate the database: %w", err)
-		}
-	}
 	var accounts []syncer.Account
 	for _, ac := range cfg.Accounts {
 		accounts = append(accounts, syncer.Account{
@@ -85,6 +79,22 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// OpenDB opens the configured database and, when migrate is set, applies
+// pending migrations.
+func OpenDB(ctx context.Context, cfg *config.Config, logger *slog.Logger, migrate bool) (*sqldb.DB, error) {
+	db, err := sqldb.Open(ctx, cfg.DatabaseURL, logger)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := db.Migrate(ctx, "up"); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate the database: %w", err)
+		}
+	}
+	return db, nil
 }
 
 // Close closes the database.

@@ -70,6 +70,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		configCmd(e),
 		syncCmd(e),
 		sandboxCmd(e),
+		migrateCmd(e),
+		exportCmd(e),
 		versionCmd(e),
 	)
 	err := root.ExecuteContext(ctx)

@@ -135,7 +135,7 @@ func (a *account) deleteAt(i int) {
 
 // churn applies the configured inserts and deletes after a catalogue read.
 func (a *account) churn() {
-	c := a.s.opts.Churn
+	c := *a.s.churnOpts.Load()
 	if c.Inserts == 0 && c.Deletes == 0 {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -119,6 +120,9 @@ type Sandbox struct {
 	limits   map[bucket]limitSet
 	handler  http.Handler
 
+	// churnOpts is Options.Churn, replaceable while running (SetChurn).
+	churnOpts atomic.Pointer[ChurnOptions]
+
 	mu     sync.Mutex
 	ln     net.Listener
 	srv    *http.Server
@@ -177,6 +181,7 @@ func New(ctx context.Context, opts Options) (*Sandbox, error) {
 		limits:  scaledLimits(opts.RateScale),
 		started: opts.Clock.Now(),
 	}
+	s.churnOpts.Store(&opts.Churn)
 	seen := map[string]bool{}
 	for i, ao := range opts.Accounts {
 		if ao.Name == "" {
@@ -262,6 +267,16 @@ func (s *Sandbox) Close() error {
 // Wait blocks until the server and the background goroutines have stopped
 // (after Close or the end of Start's context).
 func (s *Sandbox) Wait() { s.wg.Wait() }
+
+// SetChurn replaces the churn options while the sandbox runs: tests switch
+// catalogue churn on for one scan and off for the next. Zero Inserts and
+// Deletes switch it off.
+func (s *Sandbox) SetChurn(c ChurnOptions) {
+	if c.Every <= 0 {
+		c.Every = 1
+	}
+	s.churnOpts.Store(&c)
+}
 
 // URL is the server root, e.g. http://127.0.0.1:41234 ("" when built with New).
 func (s *Sandbox) URL() string {
