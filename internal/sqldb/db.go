@@ -57,6 +57,9 @@ type DB struct {
 	Now func() time.Time
 	// Lease is how long a heartbeat keeps a running run owned (DefaultLease).
 	Lease time.Duration
+
+	// owner names this process on the runs it starts (see processOwner).
+	owner string
 }
 
 // Open opens the database that rawURL names: "" (DefaultSQLitePath), a file
@@ -68,7 +71,7 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	rawURL = strings.TrimSpace(rawURL)
-	db := &DB{logger: logger, Lease: DefaultLease}
+	db := &DB{logger: logger, Lease: DefaultLease, owner: processOwner()}
 	lower := strings.ToLower(rawURL)
 	var err error
 	switch {

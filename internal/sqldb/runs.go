@@ -33,12 +33,21 @@ func (db *DB) StartRun(ctx context.Context, account string, stream magflow.Strea
 		run, res = magflow.SyncRun{}, Resume{}
 		var id int64
 		var hb time.Time
-		err := tx.QueryRowContext(ctx, db.q("SELECT id, heartbeat_at FROM emag_sync_logs WHERE account = ? AND stream = ? AND status = ?"),
-			account, string(stream), string(magflow.RunRunning)).Scan(&id, &hb)
+		var owner string
+		err := tx.QueryRowContext(ctx, db.q("SELECT id, heartbeat_at, owner FROM emag_sync_logs WHERE account = ? AND stream = ? AND status = ?"),
+			account, string(stream), string(magflow.RunRunning)).Scan(&id, &hb, &owner)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return fmt.Errorf("find running run: %w", err)
+		case ownerDead(owner):
+			reason := fmt.Sprintf("interrupted: its process %s died", owner)
+			if _, err := tx.ExecContext(ctx, db.q("UPDATE emag_sync_logs SET status = ?, reason = ?, finished_at = ? WHERE id = ?"),
+				string(magflow.RunFailed), reason, now, id); err != nil {
+				return fmt.Errorf("mark run %d interrupted: %w", id, err)
+			}
+			res.InterruptedRunID = id
+			db.logger.Warn("took over a sync run whose process died", "account", account, "stream", stream, "run", id, "owner", owner)
 		case now.Sub(hb) < db.lease():
 			return &magflow.Error{Code: magflow.EConflict, Message: (&RunningError{RunID: id, Account: account, Stream: stream}).Error(),
 				Err: &RunningError{RunID: id, Account: account, Stream: stream}}
@@ -72,8 +81,8 @@ func (db *DB) StartRun(ctx context.Context, account string, stream magflow.Strea
 			res.Checkpoint.TotalPages = int(cp.total)
 		}
 
-		err = tx.QueryRowContext(ctx, db.q(`INSERT INTO emag_sync_logs (account, stream, status, trigger, scan_id, resumed_from, started_at, heartbeat_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), account, string(stream), string(magflow.RunRunning), trigger, res.ScanID, res.InterruptedRunID, now, now).Scan(&run.ID)
+		err = tx.QueryRowContext(ctx, db.q(`INSERT INTO emag_sync_logs (account, stream, status, trigger, scan_id, resumed_from, started_at, heartbeat_at, owner)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), account, string(stream), string(magflow.RunRunning), trigger, res.ScanID, res.InterruptedRunID, now, now, db.owner).Scan(&run.ID)
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
