@@ -175,7 +175,9 @@ func (discardStore) RecordHole(context.Context, magflow.Hole) error       { retu
 func (discardStore) Holes(context.Context, string, magflow.Stream) ([]magflow.Hole, error) {
 	return nil, nil
 }
-func (discardStore) ResolveHole(context.Context, string, magflow.Stream, int, int64) error { return nil }
+func (discardStore) ResolveHole(context.Context, string, magflow.Stream, int, int64) error {
+	return nil
+}
 func (discardStore) ApplyOrders(_ context.Context, _ int64, _ string, o []magflow.Order, _ sqldb.Checkpoint) (sqldb.PageResult, error) {
 	return sqldb.PageResult{Inserted: len(o)}, nil
 }
