@@ -686,6 +686,23 @@ func TestE2EOrderLifecycle(t *testing.T) {
 		t.Errorf("refused transition: maybe applied %v, status now %d", e.MaybeApplied(), readOrder(t, c, o.ID).Status)
 	}
 
+	// Lines can be edited while prepared: keep every line, add a virtual one.
+	lines := func(o emag.Order) []emag.OrderProductSave {
+		var out []emag.OrderProductSave
+		for _, l := range o.Products {
+			out = append(out, emag.OrderProductSave{ID: l.ID, ProductID: l.ProductID, Name: l.Name, Status: l.Status, Quantity: l.Quantity, SalePrice: l.SalePrice})
+		}
+		return out
+	}
+	edit := append(lines(o), emag.OrderProductSave{ProductID: o.Products[0].ProductID, Name: "Reducere fidelitate", Status: 1, Quantity: 2, SalePrice: dec("10")})
+	_, err = c.SaveOrders(ctx, []emag.OrderSave{{ID: o.ID, Status: ptr(3), Products: edit}})
+	mustNil(t, "add a line", err)
+	o = readOrder(t, c, o.ID)
+	virtual := o.Products[len(o.Products)-1]
+	if len(o.Products) != len(edit) || virtual.Name != "Reducere fidelitate" || virtual.Quantity != 2 || virtual.SalePrice.Cmp(dec("10")) != 0 || virtual.ID == 0 {
+		t.Fatalf("lines after adding one: %+v", o.Products)
+	}
+
 	// Attachments: an invoice on the order, a warranty on a line.
 	_, err = c.SaveOrderAttachments(ctx, []emag.OrderAttachment{
 		{OrderID: o.ID, OrderType: 3, Name: "Factura MF 0001", URL: "https://example.invalid/inv/0001.pdf", Type: 1},
@@ -745,7 +762,20 @@ func TestE2EOrderLifecycle(t *testing.T) {
 	_, err = c.SaveAWB(ctx, awb)
 	wantKind(t, err, emag.KindAPI)
 
-	// Finalized 4 -> 0 within 48 hours is allowed, with a reason.
+	// A finalized order changes its lines only with is_storno.
+	o = readOrder(t, c, o.ID)
+	storno := lines(o)
+	storno[len(storno)-1].Quantity = 1
+	_, err = c.SaveOrders(ctx, []emag.OrderSave{{ID: o.ID, Status: ptr(4), Products: storno}})
+	wantKind(t, err, emag.KindAPI)
+	_, err = c.SaveOrders(ctx, []emag.OrderSave{{ID: o.ID, Status: ptr(4), IsStorno: ptr(true), Products: storno}})
+	mustNil(t, "partial storno", err)
+	o = readOrder(t, c, o.ID)
+	if l := o.Products[len(o.Products)-1]; !o.IsStorno || l.Quantity != 1 || l.StornoQty != 1 || o.Status != 4 {
+		t.Errorf("after storno: is_storno %v, line %+v, status %d", o.IsStorno, l, o.Status)
+	}
+
+	// Finalized 4 -> 0 within 48 hours is allowed.
 	_, err = c.SaveOrders(ctx, []emag.OrderSave{{Base: readOrder(t, c, o.ID).Raw, Status: ptr(0)}})
 	mustNil(t, "cancel finalized", err)
 	if got := readOrder(t, c, o.ID); got.Status != 0 {

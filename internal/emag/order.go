@@ -807,6 +807,7 @@ func (c *Client) AcknowledgeOrder(ctx context.Context, id int64) error {
 // OrderSave is one order to send to order/save. eMAG wants every field as
 // read: Base is the order's Raw from order/read, and the set fields
 // override its keys. Products, when non-nil, replace the product list.
+// Base's is_storno is never echoed: IsStorno true asks for a partial storno.
 type OrderSave struct {
 	Base     json.RawMessage
 	ID       int64
@@ -886,8 +887,13 @@ func (o OrderSave) MarshalJSON() ([]byte, error) {
 	if o.Status != nil {
 		m["status"] = num(int64(*o.Status))
 	}
-	if o.IsStorno != nil {
-		m["is_storno"] = json.RawMessage(strconv.FormatBool(*o.IsStorno))
+	// is_storno is a request for a partial storno, not state to echo: an
+	// order read after a storno carries "is_storno": true, and sending that
+	// back without a lowered quantity is refused (DOC449 §5.5). It is sent
+	// only when the caller asks for a storno.
+	delete(m, "is_storno")
+	if o.IsStorno != nil && *o.IsStorno {
+		m["is_storno"] = json.RawMessage("true")
 	}
 	if o.Products != nil {
 		b, err := json.Marshal(o.Products)
