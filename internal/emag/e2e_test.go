@@ -885,6 +885,157 @@ func TestE2EOtherSaves(t *testing.T) {
 	}
 }
 
+// TestE2EFilters checks that every filter the client sends selects, on the
+// sandbox, what the whole scan says it should.
+func TestE2EFilters(t *testing.T) {
+	t.Parallel()
+	opts := smallOpts()
+	opts.Accounts[0].Orders = 1500
+	sb := startSandbox(t, opts)
+	c := newClient(t, sb, "main")
+	ctx := t.Context()
+
+	offers, _, _ := allOffers(t, c, emag.ProductOfferFilter{})
+	p := offers[len(offers)/2]
+	for _, f := range []emag.ProductOfferFilter{{PartNumberKey: p.PartNumberKey}, {PartNumber: p.PartNumber}} {
+		got, err := c.ReadProductOffers(ctx, f)
+		mustNil(t, "read by part number", err)
+		if len(got) != 1 || got[0].ID != p.ID {
+			t.Errorf("filter %+v: %d rows, want product %d", f, len(got), p.ID)
+		}
+	}
+	countWhere := func(keep func(emag.ProductOffer) bool) int {
+		n := 0
+		for _, o := range offers {
+			if keep(o) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		f    emag.ProductOfferFilter
+		keep func(emag.ProductOffer) bool
+	}{
+		{emag.ProductOfferFilter{GeneralStock: ptr(5)}, func(o emag.ProductOffer) bool { return o.GeneralStock <= 5 }},
+		{emag.ProductOfferFilter{EstimatedStock: ptr(0)}, func(o emag.ProductOffer) bool { return o.EstimatedStock == 0 }},
+		{emag.ProductOfferFilter{ValidationStatus: ptr(9)}, func(o emag.ProductOffer) bool { return o.ValidationValue() == 9 }},
+		{emag.ProductOfferFilter{OfferValidationStatus: ptr(2)}, func(o emag.ProductOffer) bool { return o.OfferValidationValue() == 2 }},
+		{emag.ProductOfferFilter{Status: ptr(0)}, func(o emag.ProductOffer) bool { return o.Status == 0 }},
+	} {
+		n, err := c.CountProductOffers(ctx, tc.f)
+		mustNil(t, "count", err)
+		if want := countWhere(tc.keep); n.Items != want {
+			t.Errorf("count %+v = %d, scan says %d", tc.f, n.Items, want)
+		}
+	}
+
+	orders := allOrders(t, c)
+	loc := c.Location()
+	now := time.Now().In(loc).Truncate(time.Second)
+	for _, tc := range []struct {
+		name string
+		f    emag.OrderFilter
+		keep func(emag.Order) bool
+	}{
+		{"canceled or returned", emag.OrderFilter{Status: []int{0, 5}}, func(o emag.Order) bool { return o.Status == 0 || o.Status == 5 }},
+		{"paid by card", emag.OrderFilter{PaymentModeID: []int{3}}, func(o emag.Order) bool { return o.PaymentModeID == 3 }},
+		{"complete", emag.OrderFilter{IsComplete: ptr(1)}, func(o emag.Order) bool { return o.IsComplete == 1 }},
+		{"seller fulfilled", emag.OrderFilter{Type: ptr(3)}, func(o emag.Order) bool { return o.Type == 3 }},
+		{"modified in the last week", emag.OrderFilter{ModifiedAfter: now.AddDate(0, 0, -7), ModifiedBefore: now},
+			func(o emag.Order) bool { return !o.Modified.Before(now.AddDate(0, 0, -7)) && !o.Modified.After(now) }},
+	} {
+		want := 0
+		for _, o := range orders {
+			if tc.keep(o) {
+				want++
+			}
+		}
+		n, err := c.CountOrders(ctx, tc.f)
+		mustNil(t, "count orders "+tc.name, err)
+		if n.Items != want || want == 0 {
+			t.Errorf("orders %s: count %d, scan says %d", tc.name, n.Items, want)
+		}
+	}
+	// order/read takes a lone modifiedAfter (the incremental sync's shape).
+	since := now.AddDate(0, 0, -3)
+	recent, err := c.ReadOrders(ctx, emag.OrderFilter{Type: ptr(3), ModifiedAfter: since})
+	mustNil(t, "read modified after", err)
+	want := 0
+	for _, o := range orders {
+		if o.Type == 3 && !o.Modified.Before(since) {
+			want++
+		}
+	}
+	if len(recent) != min(want, 100) || want == 0 {
+		t.Errorf("orders modified since %s: %d read, scan says %d", since, len(recent), want)
+	}
+
+	// RMAs within a date window.
+	rmas, err := c.ReadRMAs(ctx, emag.RMAFilter{})
+	mustNil(t, "read RMAs", err)
+	start, end := now.AddDate(0, 0, -30), now
+	want = 0
+	for _, r := range rmas {
+		if !r.Date.Before(start) && !r.Date.After(end) {
+			want++
+		}
+	}
+	n, err := c.CountRMAs(ctx, emag.RMAFilter{DateStart: start, DateEnd: end})
+	mustNil(t, "count RMAs in a window", err)
+	if n.Items != want || len(rmas) >= 100 {
+		t.Errorf("RMAs in the last 30 days: count %d, read %d of %d", n.Items, want, len(rmas))
+	}
+
+	locs, err := c.ReadLocalities(ctx, emag.LocalityFilter{Name: "Cluj"})
+	mustNil(t, "read localities by name", err)
+	if len(locs) != 1 || locs[0].Name != "Cluj-Napoca" {
+		t.Errorf("localities named Cluj: %+v", locs)
+	}
+}
+
+// TestE2EWrapData runs reads, counts and saves with the {"data": ...}
+// body encoding: the sandbox answers them as it answers raw bodies.
+func TestE2EWrapData(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, smallOpts())
+	raw := newClient(t, sb, "main")
+	wrapped := newClient(t, sb, "main", func(o *emag.Options) { o.WrapData = true })
+	ctx := t.Context()
+
+	f := emag.ProductOfferFilter{CurrentPage: 2, ItemsPerPage: 25}
+	a, err := raw.ReadProductOffers(ctx, f)
+	mustNil(t, "raw read", err)
+	b, err := wrapped.ReadProductOffers(ctx, f)
+	mustNil(t, "wrapped read", err)
+	if len(a) != 25 || len(b) != 25 || a[0].ID != b[0].ID || a[24].ID != b[24].ID {
+		t.Fatalf("page 2 of 25: raw %d rows, wrapped %d rows", len(a), len(b))
+	}
+	n, err := wrapped.CountOrders(ctx, emag.OrderFilter{Type: ptr(3)})
+	mustNil(t, "wrapped count", err)
+	m, err := raw.CountOrders(ctx, emag.OrderFilter{Type: ptr(3)})
+	mustNil(t, "raw count", err)
+	if n != m || n.Items == 0 {
+		t.Errorf("wrapped count %+v, raw %+v", n, m)
+	}
+	p := a[3]
+	_, err = wrapped.SaveOffers(ctx, []emag.OfferUpdate{{ID: p.ID, SalePrice: ptr(p.MinSalePrice)}})
+	mustNil(t, "wrapped light save", err)
+	if got := readOne(t, raw, p.ID); got.SalePrice.Cmp(p.MinSalePrice) != 0 {
+		t.Errorf("after the wrapped light save: price %s, want %s", got.SalePrice, p.MinSalePrice)
+	}
+	_, err = wrapped.SaveProductOffers(ctx, []emag.ProductOfferSave{{ID: p.ID, Status: 1, SalePrice: ptr(p.MinSalePrice), VatID: p.VatID,
+		Stock: []emag.WarehouseValue{{WarehouseID: 1, Value: 9}}, HandlingTime: p.HandlingTime}})
+	mustNil(t, "wrapped save", err)
+	if got := readOne(t, raw, p.ID); got.SalePrice.Cmp(p.MinSalePrice) != 0 || got.GeneralStock != 9 {
+		t.Errorf("after wrapped saves: price %s, stock %d", got.SalePrice, got.GeneralStock)
+	}
+	mustNil(t, "wrapped stock patch", wrapped.UpdateOfferStock(ctx, p.ID, 4))
+	if got := readOne(t, raw, p.ID); got.GeneralStock != 4 {
+		t.Errorf("after the stock patch: %d", got.GeneralStock)
+	}
+}
+
 // TestE2EErrors drives every failure the client classifies, each against a
 // sandbox set up to produce it.
 func TestE2EErrors(t *testing.T) {
