@@ -816,6 +816,17 @@ func TestE2ERMA(t *testing.T) {
 	if target == nil {
 		t.Fatal("no RMA in status 2 (new)")
 	}
+	// An RMA's own date, sent back as a filter, selects it: dates are read
+	// and written in the platform's zone.
+	d := target.Date.Time
+	if d.Location() != c.Location() {
+		t.Errorf("RMA date %s is not in the client's zone %s", d, c.Location())
+	}
+	same, err := c.ReadRMAs(ctx, emag.RMAFilter{DateStart: d, DateEnd: d})
+	mustNil(t, "read RMAs by date", err)
+	if !slices.ContainsFunc(same, func(r emag.RMA) bool { return r.EmagID == target.EmagID }) {
+		t.Errorf("RMA %d dated %s is not selected by its own date: %d others", target.EmagID, d, len(same))
+	}
 	byStatus, err := c.CountRMAs(ctx, emag.RMAFilter{RequestStatus: 2})
 	mustNil(t, "count new RMAs", err)
 	if byStatus.Items == 0 || byStatus.Items > len(rmas) {

@@ -46,7 +46,7 @@ type RMA struct {
 	ReplacementProductID       FlexInt                  `json:"replacement_product_id"`
 	ReplacementProductName     FlexString               `json:"replacement_product_name"`
 	ReplacementProductQuantity FlexInt                  `json:"replacement_product_quantity"`
-	Date                       FlexTime                 `json:"date"`
+	Date                       FlexTime                 `json:"date"` // in the client's Location
 	RequestStatus              FlexInt                  `json:"request_status"`
 	Swap                       FlexInt                  `json:"swap"`
 	RequestHistory             []json.RawMessage        `json:"request_history"`
@@ -149,7 +149,21 @@ func (c *Client) ReadRMAs(ctx context.Context, f RMAFilter) ([]RMA, error) {
 	if e := f.validate(); e != nil {
 		return nil, c.validated(route, e)
 	}
-	return readList[RMA](ctx, c, route, f.payload(c.loc))
+	out, err := readList[RMA](ctx, c, route, f.payload(c.loc))
+	for i := range out {
+		// encoding/json reads FlexTime as UTC; eMAG's dates are the
+		// platform's wall clock, the zone the filters are sent in.
+		out[i].Date.Time = inZone(out[i].Date.Time, c.loc)
+	}
+	return out, err
+}
+
+// inZone reads t's wall clock in loc (the zero time stays zero).
+func inZone(t time.Time, loc *time.Location) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 }
 
 // CountRMAs counts returns (rma/count).
