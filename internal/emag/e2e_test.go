@@ -6,10 +6,13 @@ package emag_test
 // tests run in parallel and never see each other's writes.
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -322,8 +325,19 @@ func TestE2EOrdersScan(t *testing.T) {
 		canceled, nullPayment, pickup := 0, 0, 0
 		for _, o := range orders {
 			raw := rawFields(t, o.Raw)
-			if len(o.Extra) > 0 {
-				t.Errorf("%s: order %d has fields the client does not know: %v", name, o.ID, slices.Sorted(maps.Keys(o.Extra)))
+			if len(o.Extra)+len(o.Customer.Extra)+len(o.Details.Extra) > 0 {
+				t.Errorf("%s: order %d has fields the client does not know: %v %v %v", name, o.ID,
+					slices.Sorted(maps.Keys(o.Extra)), slices.Sorted(maps.Keys(o.Customer.Extra)), slices.Sorted(maps.Keys(o.Details.Extra)))
+			}
+			for _, f := range o.Flags {
+				if f.Flag == "" || f.Value == "" {
+					t.Errorf("order %d: flag %+v from %s", o.ID, f, raw["flags"])
+				}
+			}
+			for _, v := range o.Vouchers {
+				if v.VoucherID == 0 || v.SalePriceVAT.Units() >= 0 || v.SalePrice.Units() >= 0 || v.IssueDate.IsZero() {
+					t.Errorf("order %d: voucher %+v", o.ID, v)
+				}
 			}
 			if o.ID <= 1<<31 {
 				t.Errorf("order id %d is not above 2^31", o.ID)
@@ -332,6 +346,9 @@ func TestE2EOrdersScan(t *testing.T) {
 				t.Errorf("order %d decoded incompletely: %+v", o.ID, o)
 			}
 			for _, l := range o.Products {
+				if len(l.Extra) > 0 {
+					t.Errorf("order %d line %d has fields the client does not know: %v", o.ID, l.ID, slices.Sorted(maps.Keys(l.Extra)))
+				}
 				if l.SalePrice.Units() <= 0 || l.VAT.Cmp(dec("0.21")) != 0 || l.ProductID == 0 || l.ID == 0 {
 					t.Errorf("order %d line %+v", o.ID, l)
 				}
@@ -1178,6 +1195,144 @@ func TestE2EErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestE2ERateLimitedBeyondBudget: when eMAG asks for a longer wait than
+// the retry budget allows, the client does not sleep through it; it returns
+// KindRateLimited with the wait eMAG asked for.
+func TestE2ERateLimitedBeyondBudget(t *testing.T) {
+	t.Parallel()
+	opts := smallOpts()
+	opts.NoRateLimit, opts.RateScale = false, 0.001 // one request per minute in every bucket
+	sb := startSandbox(t, opts)
+	c := newClient(t, sb, "main", func(o *emag.Options) { o.Retry.MaxElapsed = 2 * time.Second })
+	ctx := t.Context()
+	_, err := c.CountProductOffers(ctx, emag.ProductOfferFilter{})
+	mustNil(t, "first request", err)
+	start := time.Now()
+	_, err = c.CountProductOffers(ctx, emag.ProductOfferFilter{})
+	e := wantKind(t, err, emag.KindRateLimited)
+	if e.Status != 429 || e.RetryAfter < 50*time.Second || e.Attempts != 1 || time.Since(start) > time.Second {
+		t.Errorf("429 beyond the budget: status %d, retry after %s, %d attempts, took %s", e.Status, e.RetryAfter, e.Attempts, time.Since(start))
+	}
+	if !emag.IsRetryable(err) || !strings.Contains(e.Remedy(), "rate") {
+		t.Errorf("retryable %v, remedy %q", emag.IsRetryable(err), e.Remedy())
+	}
+	// The order bucket is separate: it still has its request.
+	_, err = c.CountOrders(ctx, emag.OrderFilter{})
+	mustNil(t, "order bucket", err)
+	if st := bucketStats(sb, "main", "other"); st.RateLimited != 1 || st.Requests != 1 {
+		t.Errorf("other bucket: %+v", st)
+	}
+}
+
+// TestE2ENoSecretsInLogs runs successful and failing calls with debug
+// logging on: neither the password nor its Basic token appears anywhere.
+func TestE2ENoSecretsInLogs(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, smallOpts())
+	info := accountInfo(t, sb, "main")
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var alerts []string
+	var mu sync.Mutex
+	hooks := emag.Hooks{Alert: func(ev emag.AlertEvent) {
+		mu.Lock()
+		alerts = append(alerts, ev.Message+" "+ev.Remedy)
+		mu.Unlock()
+	}}
+	good := newClient(t, sb, "main", func(o *emag.Options) { o.Logger, o.Hooks = logger, hooks })
+	bad := newClient(t, sb, "main", func(o *emag.Options) { o.Logger, o.Hooks, o.Password = logger, hooks, "Wr0ng-"+info.Password })
+	ctx := t.Context()
+	_, err := good.ReadProductOffers(ctx, emag.ProductOfferFilter{ItemsPerPage: 5})
+	mustNil(t, "good read", err)
+	_, err = bad.ReadProductOffers(ctx, emag.ProductOfferFilter{ItemsPerPage: 5})
+	e := wantKind(t, err, emag.KindAuth)
+	mu.Lock()
+	text := buf.String() + e.Error() + fmt.Sprint(e.Messages) + strings.Join(alerts, " ")
+	mu.Unlock()
+	if len(alerts) != 1 || !strings.Contains(buf.String(), "emag alert") {
+		t.Errorf("alerts %q; log:\n%s", alerts, buf.String())
+	}
+	for _, secret := range []string{info.Password, base64.StdEncoding.EncodeToString([]byte(info.Username + ":" + info.Password)),
+		base64.StdEncoding.EncodeToString([]byte(info.Username + ":Wr0ng-" + info.Password))} {
+		if strings.Contains(text, secret) {
+			t.Fatalf("a secret leaked into the logs or errors:\n%s", text)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestE2EOrderArrival drives the sandbox's clock: new orders arrive, the
+// client finds them with a modifiedAfter read and acknowledges them.
+func TestE2EOrderArrival(t *testing.T) {
+	t.Parallel()
+	clock := &manualClock{now: time.Now()}
+	opts := smallOpts()
+	opts.Clock, opts.OrderRate = clock, 2 // two new orders a minute per account
+	opts.Accounts[0].FBEShare = 0.0001
+	sb := startSandbox(t, opts)
+	c := newClient(t, sb, "main")
+	ctx := t.Context()
+	before := len(sb.OrderIDs("main"))
+	since := clock.Now().Add(-time.Second)
+
+	clock.Advance(30 * time.Minute)
+	got, err := c.ReadOrders(ctx, emag.OrderFilter{ModifiedAfter: since, Status: []int{1}})
+	mustNil(t, "read new orders", err)
+	ids := sb.OrderIDs("main")
+	if len(ids)-before != 60 {
+		t.Fatalf("%d orders arrived in 30 minutes, want 60", len(ids)-before)
+	}
+	if len(got) < 50 {
+		t.Fatalf("client found %d new orders modified since %s, want about 60", len(got), since)
+	}
+	for _, o := range got {
+		if !slices.Contains(ids[before:], o.ID) || o.Date.Before(since) || o.Status != 1 {
+			t.Errorf("order %d (date %s, status %d) is not one of the arrivals", o.ID, o.Date, o.Status)
+		}
+		mustNil(t, "acknowledge", c.AcknowledgeOrder(ctx, o.ID))
+	}
+	left, err := c.CountOrders(ctx, emag.OrderFilter{Status: []int{1}, Type: ptr(3), ModifiedAfter: since, ModifiedBefore: clock.Now()})
+	mustNil(t, "count new orders", err)
+	if left.Items != 0 {
+		t.Errorf("%d new orders left after acknowledging them all", left.Items)
+	}
+}
+
+// manualClock is a sandbox clock the test moves.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // TestE2EValidationNeverSent checks that requests the client refuses never
