@@ -29,6 +29,7 @@ type sandboxFlags struct {
 	churn       sandbox.ChurnOptions
 	callbackURL string
 	allowedIPs  []string
+	plan        []string
 }
 
 func (f *sandboxFlags) register(fs *pflag.FlagSet, prefix string) {
@@ -57,9 +58,19 @@ func (f *sandboxFlags) register(fs *pflag.FlagSet, prefix string) {
 	fs.IntVar(&f.churn.Deletes, prefix+"churn-deletes", 0, "products deleted after every read (shifts pages)")
 	fs.StringVar(&f.callbackURL, prefix+"callback-url", "", "call URL?order_id=N for every new order until acknowledged")
 	fs.StringSliceVar(&f.allowedIPs, prefix+"allowed-ips", nil, "IP allow-list of every account (empty: any)")
+	fs.StringArrayVar(&f.plan, prefix+"fault", nil, "a targeted fault, repeatable: account=fbe,route=product_offer/read,page=3,kind=502,times=2")
 }
 
-func (f *sandboxFlags) options(names []string, logger *slog.Logger) sandbox.Options {
+func (f *sandboxFlags) options(names []string, logger *slog.Logger) (sandbox.Options, error) {
+	faults := f.faults
+	faults.Plan = nil
+	for _, rule := range f.plan {
+		r, err := sandbox.ParseFaultRule(rule)
+		if err != nil {
+			return sandbox.Options{}, fmt.Errorf("--fault %q: %w", rule, err)
+		}
+		faults.Plan = append(faults.Plan, r)
+	}
 	opts := sandbox.Options{
 		Addr:        f.addr,
 		Seed:        f.seed,
@@ -67,7 +78,7 @@ func (f *sandboxFlags) options(names []string, logger *slog.Logger) sandbox.Opti
 		OrderRate:   f.orderRate,
 		RateScale:   f.rateScale,
 		NoRateLimit: f.noRateLimit,
-		Faults:      f.faults,
+		Faults:      faults,
 		Churn:       f.churn,
 		CallbackURL: f.callbackURL,
 		Logger:      logger,
@@ -80,7 +91,7 @@ func (f *sandboxFlags) options(names []string, logger *slog.Logger) sandbox.Opti
 			Name: strings.ToLower(strings.TrimSpace(n)), Products: orNone(f.products), Orders: orNone(f.orders), AllowedIPs: f.allowedIPs,
 		})
 	}
-	return opts
+	return opts, nil
 }
 
 // orNone maps an explicit 0 to the sandbox's "none" (-1).
@@ -102,7 +113,11 @@ func sandboxCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			sb, err := sandbox.Start(ctx, f.options(f.accounts, logger))
+			opts, err := f.options(f.accounts, logger)
+			if err != nil {
+				return err
+			}
+			sb, err := sandbox.Start(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -118,20 +133,15 @@ func sandboxCmd(e *env) *cobra.Command {
 }
 
 func printSandboxEnv(w io.Writer, sb *sandbox.Sandbox) {
-	fmt.Fprintf(w, "# eMAG sandbox on %s: put these in .env\n", sb.URL())
-	var names []string
-	for _, a := range sb.Accounts() {
-		names = append(names, a.Name)
-	}
-	fmt.Fprintf(w, "EMAG_ACCOUNTS=%s\n", strings.Join(names, ","))
-	for _, a := range sb.Accounts() {
-		pre := "EMAG_" + strings.ToUpper(a.Name) + "_"
-		fmt.Fprintf(w, "%sAPI_URL=%s\n%sUSERNAME=%s\n%sPASSWORD=%s\n", pre, a.BaseURL, pre, a.Username, pre, a.Password)
-	}
+	fmt.Fprintf(w, "# eMAG sandbox on %s: put these in .env\n%s", sb.URL(), sb.Env())
 }
 
 // startSandbox runs the sandbox in-process for `sync --sandbox`.
 func startSandbox(ctx context.Context, f *sandboxFlags, names []string) (*sandbox.Sandbox, error) {
 	f.addr = "127.0.0.1:0"
-	return sandbox.Start(ctx, f.options(names, nil))
+	opts, err := f.options(names, nil)
+	if err != nil {
+		return nil, err
+	}
+	return sandbox.Start(ctx, opts)
 }
