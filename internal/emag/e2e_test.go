@@ -720,10 +720,11 @@ func TestE2EOrderLifecycle(t *testing.T) {
 		t.Fatalf("lines after adding one: %+v", o.Products)
 	}
 
-	// Attachments: an invoice on the order, a warranty on a line.
+	// Attachments: an invoice on the order, a warranty on a line (named by
+	// its line id alone).
 	_, err = c.SaveOrderAttachments(ctx, []emag.OrderAttachment{
 		{OrderID: o.ID, OrderType: 3, Name: "Factura MF 0001", URL: "https://example.invalid/inv/0001.pdf", Type: 1},
-		{OrderID: o.ID, OrderType: 3, OrderProductID: o.Products[0].ID, Name: "Garantie", URL: "https://example.invalid/w/1.pdf", Type: 3},
+		{OrderType: 3, OrderProductID: o.Products[0].ID, Name: "Garantie", URL: "https://example.invalid/w/1.pdf", Type: 3},
 	})
 	mustNil(t, "attachments", err)
 	o = readOrder(t, c, o.ID)
@@ -1018,7 +1019,21 @@ func TestE2EFilters(t *testing.T) {
 	locs, err := c.ReadLocalities(ctx, emag.LocalityFilter{Name: "Cluj"})
 	mustNil(t, "read localities by name", err)
 	if len(locs) != 1 || locs[0].Name != "Cluj-Napoca" {
-		t.Errorf("localities named Cluj: %+v", locs)
+		t.Fatalf("localities named Cluj: %+v", locs)
+	}
+	changed, err := time.ParseInLocation("2006-01-02 15:04:05", string(locs[0].Modified), loc)
+	mustNil(t, "locality modified", err)
+	for _, tc := range []struct {
+		since time.Time
+		all   bool
+	}{{changed, true}, {changed.Add(time.Second), false}} {
+		n, err := c.CountLocalities(ctx, emag.LocalityFilter{Modified: tc.since})
+		mustNil(t, "count localities modified since", err)
+		all, err := c.CountLocalities(ctx, emag.LocalityFilter{})
+		mustNil(t, "count localities", err)
+		if (n.Items == all.Items) != tc.all || (!tc.all && n.Items != 0) {
+			t.Errorf("localities modified since %s: %d of %d", tc.since, n.Items, all.Items)
+		}
 	}
 }
 
@@ -1368,6 +1383,10 @@ func TestE2EValidationNeverSent(t *testing.T) {
 		{"window over a month", "createdBefore", func() error {
 			now := time.Now()
 			_, err := c.CountOrders(ctx, emag.OrderFilter{CreatedAfter: now.AddDate(0, -2, 0), CreatedBefore: now})
+			return err
+		}},
+		{"attachment without order_type", "[0].order_type", func() error {
+			_, err := c.SaveOrderAttachments(ctx, []emag.OrderAttachment{{OrderID: 3_100_000_001, Name: "Factura", URL: "https://example.invalid/f.pdf", Type: 1}})
 			return err
 		}},
 		{"101 EANs", "eans", func() error { _, err := c.FindByEANs(ctx, make([]string, 101)); return err }},

@@ -939,7 +939,7 @@ func (c *Client) SaveOrders(ctx context.Context, orders []OrderSave) (SaveResult
 // OrderAttachment is a document to attach to an order (invoice, warranty, ...).
 type OrderAttachment struct {
 	OrderID        int64  `json:"order_id,omitempty"`
-	OrderType      int    `json:"order_type,omitempty"` // 2 FBE, 3 seller
+	OrderType      int    `json:"order_type"` // required: 2 FBE, 3 seller
 	OrderProductID int64  `json:"order_product_id,omitempty"`
 	Name           string `json:"name,omitempty"`
 	URL            string `json:"url"`
@@ -962,8 +962,9 @@ func (c *Client) SaveOrderAttachments(ctx context.Context, atts []OrderAttachmen
 			return SaveResult{}, c.validated(route, invalid(f("url"), "set a PDF URL of at most 1024 characters", "url length %d", len(a.URL)))
 		case len([]rune(a.Name)) > 60:
 			return SaveResult{}, c.validated(route, invalid(f("name"), "shorten the name to at most 60 characters", "name too long"))
-		case a.OrderType != 0 && a.OrderType != 2 && a.OrderType != 3:
-			return SaveResult{}, c.validated(route, invalid(f("order_type"), "use order_type 2 (FBE) or 3 (seller)", "order_type %d", a.OrderType))
+		case a.OrderType != 2 && a.OrderType != 3:
+			// Mandatory since v4.4.9: eMAG refuses attachments without it.
+			return SaveResult{}, c.validated(route, invalid(f("order_type"), "set order_type to the order's type: 2 (FBE) or 3 (seller)", "order_type %d", a.OrderType))
 		}
 	}
 	return c.save(ctx, route, atts)

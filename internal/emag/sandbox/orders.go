@@ -917,6 +917,13 @@ func (c *call) attachmentsSave() {
 		if !hasT {
 			typ = 1
 		}
+		if lid, hasL, _ := getInt(m, "order_product_id"); !has && err == nil && typ == 3 && hasL {
+			// order_id is required for invoices; a warranty names its line
+			// (order_product_id), which names the order (emag-api.md §4.6.7).
+			if o = c.a.orderOfLine(lid); o != nil {
+				oid, has = o.ID, true
+			}
+		}
 		otype, hasOT, errOT := getInt(m, "order_type")
 		name, u := params(m).str("name"), params(m).str("url")
 		switch {
@@ -965,6 +972,18 @@ func (c *call) attachmentsSave() {
 		return
 	}
 	c.ok([]any{})
+}
+
+// orderOfLine finds the order holding a product line. Callers hold the lock.
+func (a *account) orderOfLine(lineID int64) *order {
+	for _, o := range a.orders {
+		for _, l := range o.Products {
+			if l.ID == lineID {
+				return o
+			}
+		}
+	}
+	return nil
 }
 
 // callbacksEnabled reports whether any account has a callback URL.

@@ -28,6 +28,9 @@ var localities = []locality{
 	{10860, "Târgu Mureș", "Mureș", "540001"}, {10970, "Baia Mare", "Maramureș", "430001"},
 }
 
+// localitiesModified is when the locality list last changed.
+var localitiesModified = time.Date(2024, 11, 13, 10, 0, 0, 0, bucharest())
+
 func latin(s string) string {
 	return strings.NewReplacer("ă", "a", "â", "a", "î", "i", "ș", "s", "ş", "s", "ț", "t", "ţ", "t", "Ă", "A", "Â", "A", "Î", "I", "Ș", "S", "Ț", "T").Replace(s)
 }
@@ -133,8 +136,16 @@ func (c *call) localityList() ([]map[string]any, string) {
 		return []map[string]any{}, ""
 	}
 	name, county := strings.ToLower(p.str("name")), strings.ToLower(p.str("region2"))
+	// modified selects the localities changed on or after a date.
+	since, _, msg := p.dateWindow(c.s.zone, "modified", "", false)
+	if msg != "" {
+		return nil, msg
+	}
 	var out []map[string]any
 	for _, l := range localities {
+		if !since.IsZero() && localitiesModified.Before(since) {
+			continue
+		}
 		if (ids != nil && !slices.Contains(ids, int64(l.id))) || (name != "" && !strings.Contains(strings.ToLower(l.name), name) && !strings.Contains(strings.ToLower(latin(l.name)), name)) ||
 			(county != "" && strings.ToLower(l.county) != county && strings.ToLower(latin(l.county)) != county) {
 			continue
@@ -142,7 +153,7 @@ func (c *call) localityList() ([]map[string]any, string) {
 		out = append(out, map[string]any{"emag_id": l.id, "name": l.name, "name_latin": latin(l.name),
 			"region1": "România", "region2": l.county, "region3": "", "region4": "",
 			"region1_latin": "Romania", "region2_latin": latin(l.county), "region3_latin": "", "region4_latin": "",
-			"geoid": 100000 + l.id, "modified": "2024-11-13 10:00:00", "zipcode": l.zipcode, "country_code": "RO", "iso2": "RO"})
+			"geoid": 100000 + l.id, "modified": localitiesModified.Format(dateLayout), "zipcode": l.zipcode, "country_code": "RO", "iso2": "RO"})
 	}
 	return out, ""
 }
