@@ -118,16 +118,24 @@ func (a AWBSave) validate() *Error {
 		name string
 		v    AWBParty
 	}{{"sender", a.Sender}, {"receiver", a.Receiver}} {
-		if p.v.AddressID == "" && (len([]rune(p.v.Name)) < 3 || len([]rune(p.v.Name)) > 255) {
+		// address_id replaces the address fields (locality, street,
+		// zipcode), not the contact: name and phone1 stay mandatory.
+		if n := len([]rune(p.v.Name)); n < 3 || n > 255 {
 			return invalid(p.name+".name", "use a name of 3 to 255 characters", "%s name %q", p.name, p.v.Name)
 		}
-		for _, ph := range []string{p.v.Phone1, p.v.Phone2} {
+		if p.v.Phone1 == "" {
+			return invalid(p.name+".phone1", "set a phone of 8 to 11 digits, optionally with a leading +", "%s phone1 missing", p.name)
+		}
+		if p.v.AddressID == "" && (p.v.LocalityID == 0 || p.v.Street == "") {
+			return invalid(p.name+".locality_id", "set locality_id and street, or a saved address_id", "%s address missing", p.name)
+		}
+		for i, ph := range []string{p.v.Phone1, p.v.Phone2} {
 			if ph == "" {
 				continue
 			}
 			digits := strings.TrimPrefix(ph, "+")
 			if len(digits) < 8 || len(digits) > 11 || strings.Trim(digits, "0123456789") != "" {
-				return invalid(p.name+".phone1", "use a phone of 8 to 11 digits, optionally with a leading +", "phone %q", ph)
+				return invalid(fmt.Sprintf("%s.phone%d", p.name, i+1), "use a phone of 8 to 11 digits, optionally with a leading +", "phone %q", ph)
 			}
 		}
 	}

@@ -741,10 +741,17 @@ func TestE2EOrderLifecycle(t *testing.T) {
 	_, err = c.SaveOrderAttachments(ctx, []emag.OrderAttachment{{OrderID: o.ID, OrderType: 2, Name: "Factura", URL: "https://example.invalid/x.pdf", Type: 1}})
 	wantKind(t, err, emag.KindAPI)
 
-	// AWB: issuing it finalizes the order; read it; download its labels.
+	// AWB from the saved pickup address: issuing it finalizes the order;
+	// read it; download its labels.
+	addrs, err := c.ReadAddresses(ctx)
+	mustNil(t, "read addresses", err)
+	pickup := slices.IndexFunc(addrs, func(a emag.Address) bool { return a.AddressTypeID == 2 })
+	if pickup < 0 {
+		t.Fatalf("no pickup address in %+v", addrs)
+	}
 	cu := o.Customer
 	awb := emag.AWBSave{OrderID: o.ID,
-		Sender:       emag.AWBParty{Name: "Magazin Sandbox SRL", Phone1: "0722000000", LocalityID: 8801, Street: "Str. Depozitului 5"},
+		Sender:       emag.AWBParty{Name: "Magazin Sandbox SRL", Phone1: "0722000000", AddressID: string(addrs[pickup].AddressID)},
 		Receiver:     emag.AWBParty{Name: cu.ShippingContact, Phone1: cu.ShippingPhone, LegalEntity: ptr(cu.LegalEntity), LocalityID: cu.ShippingLocalityID, Street: cu.ShippingStreet},
 		ParcelNumber: 1, Weight: dec("1.5"), COD: dec("0"),
 	}
@@ -1387,6 +1394,12 @@ func TestE2EValidationNeverSent(t *testing.T) {
 		}},
 		{"attachment without order_type", "[0].order_type", func() error {
 			_, err := c.SaveOrderAttachments(ctx, []emag.OrderAttachment{{OrderID: 3_100_000_001, Name: "Factura", URL: "https://example.invalid/f.pdf", Type: 1}})
+			return err
+		}},
+		{"AWB sender without a phone", "sender.phone1", func() error {
+			_, err := c.SaveAWB(ctx, emag.AWBSave{OrderID: 3_100_000_001, ParcelNumber: 1,
+				Sender:   emag.AWBParty{Name: "Magazin", AddressID: "1000000000000000001"},
+				Receiver: emag.AWBParty{Name: "Ion Popescu", Phone1: "0700000000", LocalityID: 8801, Street: "Str. X 1"}})
 			return err
 		}},
 		{"101 EANs", "eans", func() error { _, err := c.FindByEANs(ctx, make([]string, 101)); return err }},
