@@ -16,7 +16,7 @@ import (
 type OrderListInput struct {
 	Account       string    `query:"account" maxLength:"32"`
 	Status        Opt[int]  `query:"status" minimum:"0" maximum:"5" doc:"0 canceled, 1 new, 2 in progress, 3 prepared, 4 finalized, 5 returned."`
-	Type          Opt[int]  `query:"type" enum:"2,3" doc:"2 fulfilled by eMAG (FBE), 3 by the seller."`
+	Type          Opt[int]  `query:"type" minimum:"2" maximum:"3" doc:"2 fulfilled by eMAG (FBE), 3 by the seller."`
 	Since         time.Time `query:"since" doc:"Orders placed at or after this time (RFC 3339)."`
 	Until         time.Time `query:"until" doc:"Orders placed before this time (RFC 3339)."`
 	ModifiedSince time.Time `query:"modified_since" doc:"Orders modified at or after this time (RFC 3339)."`

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/magflow/magflow"
 	"github.com/magflow/magflow/internal/sqldb"
 )
@@ -23,6 +25,11 @@ func (o *Opt[T]) Receiver() reflect.Value { return reflect.ValueOf(o).Elem().Fie
 
 // OnParamSet implements huma.ParamReactor.
 func (o *Opt[T]) OnParamSet(isSet bool, _ any) { o.Set = isSet }
+
+// Schema implements huma.SchemaProvider: the parameter is a T.
+func (o Opt[T]) Schema(r huma.Registry) *huma.Schema {
+	return huma.SchemaFromType(r, reflect.TypeFor[T]())
+}
 
 // Ptr returns a pointer to the value, nil when unset.
 func (o Opt[T]) Ptr() *T {

@@ -79,7 +79,7 @@ func (s *spacer) wait(ctx context.Context) error {
 		defer t.Stop()
 		select {
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return ctx.Err()
 		case <-t.C:
 		}
 	}
