@@ -159,7 +159,7 @@ func (db *DB) ExportCanonical(ctx context.Context) iter.Seq2[magflow.CanonicalPr
 			yield(magflow.CanonicalProduct{}, err)
 			return
 		}
-		rows, err := db.read.QueryContext(ctx, "SELECT c.part_number, c.source_account, c.listings, "+productSelect+", p.raw"+
+		rows, err := db.read.QueryContext(ctx, "SELECT c.part_number, c.source_account, c.listings, "+productSelect+
 			" FROM emag_canonical_products c JOIN emag_products p ON p.account = c.source_account AND p.id = c.product_id ORDER BY c.sku")
 		if err != nil {
 			yield(magflow.CanonicalProduct{}, db.wrap("export canonical", err))

@@ -60,6 +60,13 @@ type DB struct {
 
 	// owner names this process on the runs it starts (see processOwner).
 	owner string
+
+	// Prepared statements of the writer connection and the read pool
+	// (SQLite only; see stmtCache).
+	wstmts, rstmts stmtCache
+
+	// stopCheckpoints ends the SQLite WAL checkpointer (see checkpoints).
+	stopCheckpoints func()
 }
 
 // Open opens the database that rawURL names: "" (DefaultSQLitePath), a file
@@ -92,7 +99,7 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*DB, error) 
 }
 
 // sqlitePragmas are applied to every SQLite connection.
-var sqlitePragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"}
+var sqlitePragmas = []string{"page_size(16384)", "busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)"}
 
 func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 	db.dialect = SQLite
@@ -128,7 +135,10 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn("_txlock=immediate"))
+	// The writer does not checkpoint the WAL itself (but as a backstop past
+	// 64 MB): a checkpoint fsyncs, and the writer would wait for it inside a
+	// page commit. The checkpointer does it beside it instead.
+	w, err := sql.Open("sqlite", dsn("_txlock=immediate", "_pragma=wal_autocheckpoint(4096)"))
 	if err != nil {
 		return db.openError(err)
 	}
@@ -151,7 +161,46 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 	r.SetConnMaxIdleTime(0)
 	r.SetConnMaxLifetime(0)
 	db.write, db.read = w, r
+	db.checkpoints(dsn())
 	return nil
+}
+
+// checkpointEvery is how often the SQLite checkpointer runs.
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpoints runs a passive WAL checkpoint every checkpointEvery on a
+// connection of its own until Close: it copies committed pages into the
+// database file and fsyncs without blocking the writer or the readers, and
+// lets the WAL restart from its beginning once it has caught up.
+func (db *DB) checkpoints(dsn string) {
+	c, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		db.stopCheckpoints = func() {}
+		return
+	}
+	c.SetMaxOpenConns(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := c.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+					db.logger.Debug("wal checkpoint", "err", err)
+				}
+			}
+		}
+	}()
+	db.stopCheckpoints = func() {
+		cancel()
+		<-done
+		c.Close()
+	}
 }
 
 func (db *DB) openPostgres(ctx context.Context, rawURL string) error {
@@ -241,7 +290,12 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	if db.stopCheckpoints != nil {
+		db.stopCheckpoints()
+		db.stopCheckpoints = nil
+	}
+	err := errors.Join(db.wstmts.close(), db.rstmts.close())
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -397,6 +451,9 @@ func (db *DB) wrap(what string, err error) error {
 
 // inTx runs fn in one write transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	if db.wstmts.hasPending() {
+		db.wstmts.preparePending(ctx, db.write)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.wrap(what, err)

@@ -42,27 +42,6 @@ func OfferHash(o *magflow.Offer) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// rawExtras are the product_offer/read fields the domain type keeps only in
-// Raw but the table has columns for.
-type rawExtras struct {
-	Manufacturer     json.RawMessage `json:"manufacturer"`
-	EURepresentative json.RawMessage `json:"eu_representative"`
-	Images           json.RawMessage `json:"images"`
-	Characteristics  json.RawMessage `json:"characteristics"`
-}
-
-func jsonOrNil(m json.RawMessage) any {
-	if len(m) == 0 || string(m) == "null" {
-		return nil
-	}
-	return string(m)
-}
-
-func searchText(p *magflow.Product) string {
-	parts := append([]string{p.Name, p.PartNumber, p.PartNumberKey}, p.EAN...)
-	return strings.ToLower(strings.Join(parts, " "))
-}
-
 func jsonText(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil || string(b) == "null" {
@@ -71,52 +50,67 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-func (db *DB) productCols() []string {
-	cols := []string{"account", "id", "part_number", "part_number_key", "name", "brand", "category_id", "ean", "status",
-		"validation_status", "offer_validation_status", "ownership", "green_tax", "supply_lead_time", "safety_information",
-		"manufacturer", "eu_representative", "images", "characteristics", "search_text", "raw", "content_hash",
-		"first_seen_at", "last_seen_at", "gone_at", "updated_at"}
-	if db.dialect == SQLite {
-		cols = append(cols, "green_tax_units")
+// The upserts of the page tables, per dialect. SQLite keeps each amount
+// twice (see the package doc); PostgreSQL once, as NUMERIC.
+var (
+	productSpecs = map[Dialect]*upsertSpec{SQLite: productSpec(SQLite), Postgres: productSpec(Postgres)}
+	offerSpecs   = map[Dialect]*upsertSpec{SQLite: offerSpec(SQLite), Postgres: offerSpec(Postgres)}
+)
+
+func productSpec(d Dialect) *upsertSpec {
+	cols := []column{{name: "account", pg: "text"}, {name: "id", pg: "bigint"}, {name: "part_number", pg: "text"},
+		{name: "part_number_key", pg: "text"}, {name: "name", pg: "text"}, {name: "brand", pg: "text"},
+		{name: "category_id", pg: "bigint"}, {name: "ean", pg: "text", cast: "jsonb"}, {name: "status", pg: "bigint"},
+		{name: "validation_status", pg: "bigint"}, {name: "offer_validation_status", pg: "bigint"}, {name: "ownership", pg: "bool"},
+		{name: "green_tax", pg: "text", cast: "numeric"}, {name: "supply_lead_time", pg: "bigint"},
+		{name: "safety_information", pg: "text"}, {name: "search_terms", pg: "text"}, {name: "raw", pg: "text", cast: "json", null: true},
+		{name: "content_hash", pg: "text"}, {name: "first_seen_at", pg: "timestamptz"}, {name: "last_seen_at", pg: "timestamptz"},
+		{name: "updated_at", pg: "timestamptz"}}
+	if d == SQLite {
+		cols = append(cols, column{name: "green_tax_units", pg: "bigint"})
 	}
-	return cols
+	return &upsertSpec{table: "emag_products", key: []string{"account", "id"}, keep: []string{"first_seen_at"}, cols: cols,
+		lits: [][2]string{{"gone_at", "NULL"}}}
 }
 
 func (db *DB) productRow(p *magflow.Product, hash string, now time.Time) []any {
-	var ex rawExtras
-	if len(p.Raw) > 0 {
-		_ = json.Unmarshal(p.Raw, &ex) // a payload that is not an object keeps the extras empty
-	}
 	var raw any
 	if len(p.Raw) > 0 {
 		raw = string(p.Raw)
 	}
 	row := []any{p.Account, p.ID, p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, jsonText(p.EAN), p.Status,
 		p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.String(), p.SupplyLeadTime, p.SafetyInformation,
-		jsonOrNil(ex.Manufacturer), jsonOrNil(ex.EURepresentative), jsonOrNil(ex.Images), jsonOrNil(ex.Characteristics),
-		searchText(p), raw, hash, now, now, nil, now}
+		searchTerms(p.Name, p.Brand, p.EAN), raw, hash, now, now, now}
 	if db.dialect == SQLite {
 		row = append(row, p.GreenTax.Units())
 	}
 	return row
 }
 
-func (db *DB) offerCols() []string {
-	cols := []string{"account", "product_id", "part_number", "offer_id", "sale_price", "recommended_price", "min_sale_price",
-		"max_sale_price", "best_offer_price", "currency", "vat_id", "status", "general_stock", "estimated_stock", "stock",
-		"handling_time", "availability", "buy_button_rank", "number_of_offers", "content_hash", "first_seen_at",
-		"last_seen_at", "gone_at", "updated_at"}
-	if db.dialect == SQLite {
-		cols = append(cols, "sale_price_units", "recommended_price_units", "min_sale_price_units", "max_sale_price_units", "best_offer_price_units")
+func offerSpec(d Dialect) *upsertSpec {
+	cols := []column{{name: "account", pg: "text"}, {name: "product_id", pg: "bigint"}, {name: "part_number", pg: "text"},
+		{name: "offer_id", pg: "bigint"}, {name: "sale_price", pg: "text", cast: "numeric"},
+		{name: "recommended_price", pg: "text", cast: "numeric"}, {name: "min_sale_price", pg: "text", cast: "numeric"},
+		{name: "max_sale_price", pg: "text", cast: "numeric"}, {name: "best_offer_price", pg: "text", cast: "numeric"},
+		{name: "currency", pg: "text"}, {name: "vat_id", pg: "bigint"}, {name: "status", pg: "bigint"},
+		{name: "general_stock", pg: "bigint"}, {name: "estimated_stock", pg: "bigint"}, {name: "stock", pg: "text", cast: "jsonb"},
+		{name: "handling_time", pg: "text", cast: "jsonb"}, {name: "availability", pg: "text", cast: "jsonb"},
+		{name: "buy_button_rank", pg: "bigint"}, {name: "number_of_offers", pg: "bigint"}, {name: "content_hash", pg: "text"},
+		{name: "first_seen_at", pg: "timestamptz"}, {name: "last_seen_at", pg: "timestamptz"}, {name: "updated_at", pg: "timestamptz"}}
+	if d == SQLite {
+		for _, c := range []string{"sale_price_units", "recommended_price_units", "min_sale_price_units", "max_sale_price_units", "best_offer_price_units"} {
+			cols = append(cols, column{name: c, pg: "bigint"})
+		}
 	}
-	return cols
+	return &upsertSpec{table: "emag_product_offers", key: []string{"account", "product_id"}, keep: []string{"first_seen_at"}, cols: cols,
+		lits: [][2]string{{"gone_at", "NULL"}}}
 }
 
 func (db *DB) offerRow(o *magflow.Offer, hash string, now time.Time) []any {
 	row := []any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(), o.RecommendedPrice.String(),
 		o.MinSalePrice.String(), o.MaxSalePrice.String(), o.BestOfferPrice.String(), o.Currency, o.VatID, o.Status,
 		o.GeneralStock, o.EstimatedStock, jsonText(o.Stock), jsonText(o.HandlingTime), jsonText(o.Availability),
-		o.BuyButtonRank, o.NumberOfOffers, hash, now, now, nil, now}
+		o.BuyButtonRank, o.NumberOfOffers, hash, now, now, now}
 	if db.dialect == SQLite {
 		row = append(row, o.SalePrice.Units(), o.RecommendedPrice.Units(), o.MinSalePrice.Units(), o.MaxSalePrice.Units(), o.BestOfferPrice.Units())
 	}
@@ -129,14 +123,13 @@ type stored struct {
 	gone bool
 }
 
-func (db *DB) storedHashes(ctx context.Context, tx execer, table, idCol, account string, ids []int64) (map[int64]stored, error) {
+func (db *DB) storedHashes(ctx context.Context, tx *sql.Tx, table, idCol, account string, ids []int64) (map[int64]stored, error) {
 	out := make(map[int64]stored, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ph, args := inList(ids)
-	rows, err := tx.QueryContext(ctx, db.q("SELECT "+idCol+", content_hash, gone_at IS NOT NULL FROM "+table+
-		" WHERE account = ? AND "+idCol+" IN "+ph), append([]any{account}, args...)...)
+	cond, arg := db.idsCond(idCol, ids)
+	rows, err := db.txQuery(ctx, tx, "SELECT "+idCol+", content_hash, gone_at IS NOT NULL FROM "+table+" WHERE account = ? AND "+cond, account, arg)
 	if err != nil {
 		return nil, fmt.Errorf("read %s hashes: %w", table, err)
 	}
@@ -152,6 +145,34 @@ func (db *DB) storedHashes(ctx context.Context, tx execer, table, idCol, account
 	return out, rows.Err()
 }
 
+// changedRows returns the rows to write of a page whose records have ids
+// and hashes (in page order), given what is stored, and counts them. A
+// record whose id repeats in the page replaces the earlier one's row.
+func changedRows(ids []int64, hashes []string, have map[int64]stored, row func(i int) []any) (rows [][]any, res PageResult) {
+	at := map[int64]int{}
+	for i, id := range ids {
+		h := hashes[i]
+		s, ok := have[id]
+		switch {
+		case ok && s.hash == h && !s.gone:
+			res.Unchanged++
+			continue
+		case ok:
+			res.Updated++
+		default:
+			res.Inserted++
+		}
+		have[id] = stored{hash: h}
+		if j, dup := at[id]; dup {
+			rows[j] = row(i)
+			continue
+		}
+		at[id] = len(rows)
+		rows = append(rows, row(i))
+	}
+	return rows, res
+}
+
 // runInfo is what page writes need to know of their run.
 type runInfo struct {
 	account string
@@ -161,9 +182,9 @@ type runInfo struct {
 	started time.Time
 }
 
-func (db *DB) runInfo(ctx context.Context, tx execer, runID int64) (runInfo, error) {
+func (db *DB) runInfo(ctx context.Context, tx *sql.Tx, runID int64) (runInfo, error) {
 	var ri runInfo
-	err := tx.QueryRowContext(ctx, db.q("SELECT account, stream, scan_id, status, started_at FROM emag_sync_logs WHERE id = ?"), runID).
+	err := db.txQueryRow(ctx, tx, "SELECT account, stream, scan_id, status, started_at FROM emag_sync_logs WHERE id = ?", runID).
 		Scan(&ri.account, &ri.stream, &ri.scanID, &ri.status, &ri.started)
 	if err == sql.ErrNoRows {
 		return ri, magflow.Errorf(magflow.ENotFound, "sync run %d not found", runID)
@@ -177,7 +198,7 @@ func (db *DB) runInfo(ctx context.Context, tx execer, runID int64) (runInfo, err
 // liveRun returns the run, failing with EConflict when it is no longer
 // running (finished, or taken over after its lease expired): a writer that
 // lost its run must not commit.
-func (db *DB) liveRun(ctx context.Context, tx execer, runID int64, account string) (runInfo, error) {
+func (db *DB) liveRun(ctx context.Context, tx *sql.Tx, runID int64, account string) (runInfo, error) {
 	ri, err := db.runInfo(ctx, tx, runID)
 	if err != nil {
 		return ri, err
@@ -198,94 +219,85 @@ func (db *DB) liveRun(ctx context.Context, tx execer, runID int64, account strin
 // resolved, and the checkpoint, progress and heartbeat of the run advance.
 // Unchanged rows are not written at all.
 func (db *DB) ApplyProductPage(ctx context.Context, runID int64, account string, page int, products []magflow.Product, offers []magflow.Offer, next Checkpoint) (PageResult, error) {
+	// Everything that needs no database is done before the transaction, so
+	// the writer (one connection on SQLite, shared by every account) is held
+	// only for the writes.
+	seen := make([]int64, 0, max(len(products), len(offers)))
+	pids := make([]int64, len(products))
+	phash := make([]string, len(products))
+	for i := range products {
+		p := &products[i]
+		if p.Account != "" && p.Account != account {
+			return PageResult{}, db.wrap(fmt.Sprintf("apply %s products page %d", account, page),
+				magflow.Errorf(magflow.EInvalid, "product %d is of account %s, not %s", p.ID, p.Account, account))
+		}
+		p.Account = account
+		pids[i], phash[i] = p.ID, ProductHash(p)
+		seen = append(seen, p.ID)
+	}
+	oids := make([]int64, len(offers))
+	ohash := make([]string, len(offers))
+	for i := range offers {
+		o := &offers[i]
+		if o.Account != "" && o.Account != account {
+			return PageResult{}, db.wrap(fmt.Sprintf("apply %s products page %d", account, page),
+				magflow.Errorf(magflow.EInvalid, "offer %d is of account %s, not %s", o.ProductID, o.Account, account))
+		}
+		o.Account = account
+		oids[i], ohash[i] = o.ProductID, OfferHash(o)
+		if len(products) == 0 {
+			seen = append(seen, o.ProductID)
+		}
+	}
+
 	var res PageResult
 	err := db.inTx(ctx, fmt.Sprintf("apply %s products page %d", account, page), func(tx *sql.Tx) error {
-		res = PageResult{}
 		ri, err := db.liveRun(ctx, tx, runID, account)
 		if err != nil {
 			return err
 		}
-		now := db.now()
-		seen := make([]int64, 0, max(len(products), len(offers)))
-
-		ids := make([]int64, len(products))
-		for i := range products {
-			ids[i] = products[i].ID
-			seen = append(seen, products[i].ID)
+		if err := db.pageCommitMode(ctx, tx); err != nil {
+			return err
 		}
-		have, err := db.storedHashes(ctx, tx, "emag_products", "id", account, ids)
+		now := db.now()
+		have, err := db.storedHashes(ctx, tx, "emag_products", "id", account, pids)
 		if err != nil {
 			return err
 		}
-		var rows [][]any
-		for i := range products {
-			p := &products[i]
-			if p.Account != "" && p.Account != account {
-				return magflow.Errorf(magflow.EInvalid, "product %d is of account %s, not %s", p.ID, p.Account, account)
+		var rewritten []int64 // stored rows about to be overwritten
+		for _, id := range pids {
+			if _, ok := have[id]; ok {
+				rewritten = append(rewritten, id)
 			}
-			p.Account = account
-			h := ProductHash(p)
-			s, ok := have[p.ID]
-			switch {
-			case ok && s.hash == h && !s.gone:
-				res.Unchanged++
-				continue
-			case ok:
-				res.Updated++
-			default:
-				res.Inserted++
+		}
+		rows, pres := changedRows(pids, phash, have, func(i int) []any { return db.productRow(&products[i], phash[i], now) })
+		if len(rows) > 0 {
+			if err := db.unindexProducts(ctx, tx, account, rewritten, rows); err != nil {
+				return err
 			}
-			have[p.ID] = stored{hash: h}
-			rows = append(rows, db.productRow(p, h, now))
-		}
-		if err := db.upsert(ctx, tx, "emag_products", db.productCols(), []string{"account", "id"}, []string{"first_seen_at"}, "", rows); err != nil {
-			return err
-		}
-
-		oids := make([]int64, len(offers))
-		for i := range offers {
-			oids[i] = offers[i].ProductID
+			if err := db.upsertRows(ctx, tx, productSpecs[db.dialect], rows); err != nil {
+				return err
+			}
+			if err := db.indexProducts(ctx, tx, account, rows); err != nil {
+				return err
+			}
 		}
 		ohave, err := db.storedHashes(ctx, tx, "emag_product_offers", "product_id", account, oids)
 		if err != nil {
 			return err
 		}
-		rows = rows[:0]
-		for i := range offers {
-			o := &offers[i]
-			if o.Account != "" && o.Account != account {
-				return magflow.Errorf(magflow.EInvalid, "offer %d is of account %s, not %s", o.ProductID, o.Account, account)
-			}
-			o.Account = account
-			h := OfferHash(o)
-			if len(products) == 0 {
-				seen = append(seen, o.ProductID)
-			}
-			s, ok := ohave[o.ProductID]
-			switch {
-			case ok && s.hash == h && !s.gone:
-				if len(products) == 0 {
-					res.Unchanged++
-				}
-				continue
-			case ok:
-				if len(products) == 0 {
-					res.Updated++
-				}
-			default:
-				if len(products) == 0 {
-					res.Inserted++
-				}
-			}
-			ohave[o.ProductID] = stored{hash: h}
-			rows = append(rows, db.offerRow(o, h, now))
-		}
-		if err := db.upsert(ctx, tx, "emag_product_offers", db.offerCols(), []string{"account", "product_id"}, []string{"first_seen_at"}, "", rows); err != nil {
+		rows, ores := changedRows(oids, ohash, ohave, func(i int) []any { return db.offerRow(&offers[i], ohash[i], now) })
+		if err := db.upsertRows(ctx, tx, offerSpecs[db.dialect], rows); err != nil {
 			return err
+		}
+		// An offers-only page (no products) counts its offers.
+		res = pres
+		if len(products) == 0 {
+			res = ores
 		}
 
 		if len(seen) > 0 && ri.scanID != 0 {
-			if _, err := tx.ExecContext(ctx, db.q("INSERT INTO emag_scan_seen (account, stream, scan_id, page, ids) VALUES (?, ?, ?, ?, ?)"),
+			if _, err := db.txExec(ctx, tx, "INSERT INTO emag_scan_seen (account, stream, scan_id, page, ids) VALUES (?, ?, ?, ?, ?)",
 				account, string(ri.stream), ri.scanID, page, joinIDs(seen)); err != nil {
 				return fmt.Errorf("record seen ids: %w", err)
 			}
@@ -304,6 +316,74 @@ func (db *DB) ApplyProductPage(ctx context.Context, runID int64, account string,
 	return res, nil
 }
 
+// unindexProducts removes from the SQLite word index the stored products
+// that rows are about to overwrite (rewritten lists the ids that were
+// stored before the page, written or not). See indexProducts.
+func (db *DB) unindexProducts(ctx context.Context, tx *sql.Tx, account string, rewritten []int64, rows [][]any) error {
+	if db.dialect != SQLite || len(rewritten) == 0 {
+		return nil
+	}
+	writing := make(map[int64]bool, len(rows))
+	for _, r := range rows {
+		writing[r[1].(int64)] = true
+	}
+	ids := rewritten[:0:0]
+	for _, id := range rewritten {
+		if writing[id] {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	cond, arg := db.idsCond("id", ids)
+	if _, err := db.txExec(ctx, tx, "INSERT INTO emag_products_fts (emag_products_fts, rowid, search_terms)"+
+		" SELECT 'delete', rowid, search_terms FROM emag_products WHERE account = ? AND "+cond, account, arg); err != nil {
+		return fmt.Errorf("unindex products: %w", err)
+	}
+	return nil
+}
+
+// indexProducts adds the products just written to the SQLite word index,
+// in one statement per page: an FTS5 table flushes its pending terms at the
+// end of every statement that writes it, so indexing row by row (a
+// trigger) would write, and later merge, one index segment per product.
+func (db *DB) indexProducts(ctx context.Context, tx *sql.Tx, account string, rows [][]any) error {
+	if db.dialect != SQLite {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r[1].(int64)
+	}
+	cond, arg := db.idsCond("id", ids)
+	if _, err := db.txExec(ctx, tx, "INSERT INTO emag_products_fts (rowid, search_terms)"+
+		" SELECT rowid, search_terms FROM emag_products WHERE account = ? AND "+cond, account, arg); err != nil {
+		return fmt.Errorf("index products: %w", err)
+	}
+	return nil
+}
+
+// pageCommitMode lets a page transaction on PostgreSQL commit without
+// waiting for its WAL flush (synchronous_commit off, for this transaction
+// only). A crash of the PostgreSQL server may then lose the last pages
+// committed before it, but never part of one: the page's rows and the
+// checkpoint that records them commit in the same transaction, and WAL is
+// replayed in order, so a lost page takes its checkpoint with it and the
+// resumed run fetches the page again. Everything else (runs, holes,
+// MarkGone, orders' cursors) commits synchronously, and its flush makes the
+// earlier pages durable too. SQLite in WAL mode with synchronous=NORMAL
+// gives the same guarantee already.
+func (db *DB) pageCommitMode(ctx context.Context, tx *sql.Tx) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+		return fmt.Errorf("set commit mode: %w", err)
+	}
+	return nil
+}
+
 func joinIDs(ids []int64) string {
 	var b strings.Builder
 	for i, id := range ids {
@@ -315,12 +395,12 @@ func joinIDs(ids []int64) string {
 	return b.String()
 }
 
-func (db *DB) saveCheckpoint(ctx context.Context, tx execer, ri runInfo, runID int64, cp Checkpoint, open bool, now time.Time) error {
-	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO emag_sync_checkpoints (account, stream, run_id, scan_id, scan_open, next_page, total_pages, order_cursor, updated_at)
+func (db *DB) saveCheckpoint(ctx context.Context, tx *sql.Tx, ri runInfo, runID int64, cp Checkpoint, open bool, now time.Time) error {
+	_, err := db.txExec(ctx, tx, `INSERT INTO emag_sync_checkpoints (account, stream, run_id, scan_id, scan_open, next_page, total_pages, order_cursor, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (account, stream) DO UPDATE SET run_id = excluded.run_id, scan_id = excluded.scan_id, scan_open = excluded.scan_open,
 next_page = excluded.next_page, total_pages = excluded.total_pages,
-order_cursor = COALESCE(excluded.order_cursor, emag_sync_checkpoints.order_cursor), updated_at = excluded.updated_at`),
+order_cursor = COALESCE(excluded.order_cursor, emag_sync_checkpoints.order_cursor), updated_at = excluded.updated_at`,
 		ri.account, string(ri.stream), runID, ri.scanID, open, cp.NextPage, cp.TotalPages, nonNull(cp.OrderCursor), now)
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
@@ -328,14 +408,14 @@ order_cursor = COALESCE(excluded.order_cursor, emag_sync_checkpoints.order_curso
 	return nil
 }
 
-func (db *DB) advanceProgress(ctx context.Context, tx execer, runID int64, page, totalPages, items int, res PageResult, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, db.q(`UPDATE emag_sync_progress SET page = ?, total_pages = CASE WHEN ? > 0 THEN ? ELSE total_pages END,
-items = items + ?, inserted = inserted + ?, updated = updated + ?, unchanged = unchanged + ?, updated_at = ? WHERE run_id = ?`),
+func (db *DB) advanceProgress(ctx context.Context, tx *sql.Tx, runID int64, page, totalPages, items int, res PageResult, now time.Time) error {
+	if _, err := db.txExec(ctx, tx, `UPDATE emag_sync_progress SET page = ?, total_pages = CASE WHEN ? > 0 THEN ? ELSE total_pages END,
+items = items + ?, inserted = inserted + ?, updated = updated + ?, unchanged = unchanged + ?, updated_at = ? WHERE run_id = ?`,
 		page, totalPages, totalPages, items, res.Inserted, res.Updated, res.Unchanged, now, runID); err != nil {
 		return fmt.Errorf("advance progress: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, db.q(`UPDATE emag_sync_logs SET pages = pages + 1, total_pages = CASE WHEN ? > 0 THEN ? ELSE total_pages END,
-items = items + ?, inserted = inserted + ?, updated = updated + ?, unchanged = unchanged + ?, heartbeat_at = ? WHERE id = ?`),
+	if _, err := db.txExec(ctx, tx, `UPDATE emag_sync_logs SET pages = pages + 1, total_pages = CASE WHEN ? > 0 THEN ? ELSE total_pages END,
+items = items + ?, inserted = inserted + ?, updated = updated + ?, unchanged = unchanged + ?, heartbeat_at = ? WHERE id = ?`,
 		totalPages, totalPages, items, res.Inserted, res.Updated, res.Unchanged, now, runID); err != nil {
 		return fmt.Errorf("advance run counters: %w", err)
 	}
@@ -408,17 +488,17 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 			if ti == 0 {
 				n = len(missing)
 			}
-			for chunk := range slices.Chunk(missing, 500) {
-				ph, args := inList(chunk)
+			for chunk := range slices.Chunk(missing, 5000) {
+				cond, arg := db.idsCond(t.id, chunk)
 				q := "UPDATE " + t.table + " SET gone_at = ?"
 				a := []any{now}
 				if prev.Valid {
 					q += ", last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END"
 					a = append(a, prev.Time, prev.Time)
 				}
-				q += " WHERE account = ? AND " + t.id + " IN " + ph
-				a = append(append(a, account), args...)
-				if _, err := tx.ExecContext(ctx, db.q(q), a...); err != nil {
+				q += " WHERE account = ? AND " + cond
+				a = append(a, account, arg)
+				if _, err := db.txExec(ctx, tx, q, a...); err != nil {
 					return fmt.Errorf("mark %s gone: %w", t.table, err)
 				}
 			}
@@ -438,8 +518,8 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 	return n, err
 }
 
-func (db *DB) missingIDs(ctx context.Context, tx execer, table, idCol, account string, seen map[int64]bool) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, db.q("SELECT "+idCol+" FROM "+table+" WHERE account = ? AND gone_at IS NULL"), account)
+func (db *DB) missingIDs(ctx context.Context, tx *sql.Tx, table, idCol, account string, seen map[int64]bool) ([]int64, error) {
+	rows, err := db.txQuery(ctx, tx, "SELECT "+idCol+" FROM "+table+" WHERE account = ? AND gone_at IS NULL", account)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", table, err)
 	}

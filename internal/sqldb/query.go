@@ -78,7 +78,7 @@ var ProductSorts = []string{"id", "name", "part_number", "brand", "price", "stoc
 
 const productSelect = `p.account, p.id, p.part_number, p.part_number_key, p.name, p.brand, p.category_id, p.ean, p.status,
 p.validation_status, p.offer_validation_status, p.ownership, p.green_tax, p.supply_lead_time, p.safety_information,
-p.manufacturer, p.eu_representative, p.images, p.characteristics, p.content_hash, p.first_seen_at, p.last_seen_at, p.gone_at, p.updated_at`
+p.content_hash, p.first_seen_at, p.last_seen_at, p.gone_at, p.updated_at, p.raw`
 
 const offerSelect = `o.account, o.product_id, o.part_number, o.offer_id, o.sale_price, o.recommended_price, o.min_sale_price,
 o.max_sale_price, o.best_offer_price, o.currency, o.vat_id, o.status, o.general_stock, o.estimated_stock, o.stock,
@@ -86,31 +86,32 @@ o.handling_time, o.availability, o.buy_button_rank, o.number_of_offers, o.conten
 
 type scanner interface{ Scan(...any) error }
 
-// productDest returns scan targets for productSelect (plus raw when withRaw)
-// and a function that finishes p after the scan.
+// productDest returns scan targets for productSelect and a function that
+// finishes p after the scan. The images, characteristics, manufacturer and
+// EU representative are read from the raw payload; p.Raw itself is kept
+// only when withRaw.
 func productDest(p *StoredProduct, withRaw bool) ([]any, func()) {
-	var ean, manu, eur, img, chars sql.NullString
-	var raw sql.NullString
+	var ean sql.NullString
+	var raw []byte
 	var gone sql.NullTime
 	d := []any{&p.Account, &p.ID, &p.PartNumber, &p.PartNumberKey, &p.Name, &p.Brand, &p.CategoryID, &ean, &p.Status,
 		&p.ValidationStatus, &p.OfferValidationStatus, &p.Ownership, &p.GreenTax, &p.SupplyLeadTime, &p.SafetyInformation,
-		&manu, &eur, &img, &chars, &p.ContentHash, &p.FirstSeenAt, &p.LastSeenAt, &gone, &p.UpdatedAt}
-	if withRaw {
-		d = append(d, &raw)
-	}
+		&p.ContentHash, &p.FirstSeenAt, &p.LastSeenAt, &gone, &p.UpdatedAt, &raw}
 	return d, func() {
 		p.EAN = nil
 		if ean.Valid {
 			_ = json.Unmarshal([]byte(ean.String), &p.EAN)
 		}
-		raws := func(s sql.NullString) json.RawMessage {
-			if !s.Valid {
-				return nil
+		p.Raw = nil
+		p.Manufacturer, p.EURepresentative, p.Images, p.Characteristics = nil, nil, nil, nil
+		if len(raw) > 0 {
+			own := json.RawMessage(raw) // a copy the scan made
+			ex := extractRaw(own)
+			p.Manufacturer, p.EURepresentative, p.Images, p.Characteristics = ex.Manufacturer, ex.EURepresentative, ex.Images, ex.Characteristics
+			if withRaw {
+				p.Raw = own
 			}
-			return json.RawMessage(s.String)
 		}
-		p.Manufacturer, p.EURepresentative, p.Images, p.Characteristics = raws(manu), raws(eur), raws(img), raws(chars)
-		p.Raw = raws(raw)
 		p.GoneAt = timePtr(gone)
 		p.FirstSeenAt, p.LastSeenAt, p.UpdatedAt = p.FirstSeenAt.UTC(), p.LastSeenAt.UTC(), p.UpdatedAt.UTC()
 	}
@@ -146,7 +147,7 @@ func offerDest(o *magflow.Offer) ([]any, func() (valid bool)) {
 // lastComplete returns, per account, the start of its last complete product
 // scan: a product not gone was seen then or later.
 func (db *DB) lastComplete(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := db.read.QueryContext(ctx, db.q("SELECT account, last_complete_at FROM emag_sync_checkpoints WHERE stream = ? AND last_complete_at IS NOT NULL"), string(magflow.StreamProducts))
+	rows, err := db.readQuery(ctx, "SELECT account, last_complete_at FROM emag_sync_checkpoints WHERE stream = ? AND last_complete_at IS NOT NULL", string(magflow.StreamProducts))
 	if err != nil {
 		return nil, db.wrap("read scans", err)
 	}
@@ -188,6 +189,36 @@ func decodeListings(s string) []magflow.Listing {
 		out[i] = magflow.Listing(l)
 	}
 	return out
+}
+
+// searchCond is the condition of a product search (see search.go) and its
+// arguments.
+func (db *DB) searchCond(q string) (string, []any) {
+	words := searchWords(q)
+	if db.dialect == SQLite {
+		key := asciiLower(q)
+		// Candidate rowids from the word index and both prefix indexes; the
+		// range [key, key+0xFF) holds exactly the strings that begin with key
+		// (0xFF never occurs in UTF-8).
+		sub := "SELECT rowid FROM emag_products WHERE lower(part_number) >= ? AND lower(part_number) < ?" +
+			" UNION ALL SELECT rowid FROM emag_products WHERE lower(part_number_key) >= ? AND lower(part_number_key) < ?"
+		args := []any{key, key + "\xff", key, key + "\xff"}
+		if len(words) > 0 {
+			sub = "SELECT rowid FROM emag_products_fts WHERE emag_products_fts MATCH ? UNION ALL " + sub
+			args = append([]any{ftsQuery(words)}, args...)
+		}
+		return "p.rowid IN (" + sub + ")", args
+	}
+	key := strings.ToLower(q)
+	// ~>=~ and ~<~ compare bytewise and use the text_pattern_ops indexes
+	// in generic plans too (a LIKE with a parameter pattern would not).
+	cond := "lower(p.part_number) ~>=~ ? AND lower(p.part_number) ~<~ ? OR lower(p.part_number_key) ~>=~ ? AND lower(p.part_number_key) ~<~ ?"
+	args := []any{key, key + "\U0010FFFF", key, key + "\U0010FFFF"}
+	if len(words) > 0 {
+		cond = "array_to_tsvector(string_to_array(p.search_terms, ' ')) @@ ?::tsquery OR " + cond
+		args = append([]any{tsQuery(words)}, args...)
+	}
+	return "(" + cond + ")", args
 }
 
 // escapeLike escapes LIKE wildcards with a backslash.
@@ -239,13 +270,9 @@ func (db *DB) productWhere(f ProductFilter) (from string, where []string, args [
 	if f.CategoryID != 0 {
 		add("p.category_id = ?", f.CategoryID)
 	}
-	if s := strings.ToLower(strings.TrimSpace(f.Search)); s != "" {
-		if db.dialect == SQLite && len([]rune(s)) >= 3 {
-			// The trigram index answers substring phrases of 3+ characters.
-			add("p.rowid IN (SELECT rowid FROM emag_products_fts WHERE emag_products_fts MATCH ?)", `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
-		} else {
-			add(`p.search_text LIKE ? ESCAPE '\'`, "%"+escapeLike(s)+"%")
-		}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		cond, a := db.searchCond(q)
+		add(cond, a...)
 	}
 	return from, where, args, nil
 }
@@ -304,7 +331,7 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 	if f.MinStock == nil && f.MaxStock == nil && f.MinPrice == nil && f.MaxPrice == nil {
 		countFrom = strings.Replace(from, " LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id", "", 1)
 	}
-	if err := db.read.QueryRowContext(ctx, db.q("SELECT COUNT(*)"+countFrom+w), args...).Scan(&out.Total); err != nil {
+	if err := db.readQueryRow(ctx, "SELECT COUNT(*)"+countFrom+w, args...).Scan(&out.Total); err != nil {
 		return ProductPage{}, db.wrap("count products", err)
 	}
 	limit := f.Limit
@@ -320,7 +347,7 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 	if err != nil {
 		return ProductPage{}, err
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(sel+from+w+order+" LIMIT ? OFFSET ?"), append(args, limit, max(0, f.Offset))...)
+	rows, err := db.readQuery(ctx, sel+from+w+order+" LIMIT ? OFFSET ?", append(args, limit, max(0, f.Offset))...)
 	if err != nil {
 		return ProductPage{}, db.wrap("list products", err)
 	}
@@ -360,7 +387,7 @@ type ProductDetail struct {
 func (db *DB) GetProduct(ctx context.Context, account string, id int64) (ProductDetail, error) {
 	var d ProductDetail
 	pd, fin := productDest(&d.Product, true)
-	err := db.read.QueryRowContext(ctx, db.q("SELECT "+productSelect+", p.raw FROM emag_products p WHERE p.account = ? AND p.id = ?"), account, id).Scan(pd...)
+	err := db.readQueryRow(ctx, "SELECT "+productSelect+" FROM emag_products p WHERE p.account = ? AND p.id = ?", account, id).Scan(pd...)
 	if err == sql.ErrNoRows {
 		return d, magflow.Errorf(magflow.ENotFound, "product %d of account %s not found", id, account)
 	}
@@ -379,7 +406,7 @@ func (db *DB) GetProduct(ctx context.Context, account string, id int64) (Product
 		q += " OR o.part_number = ?"
 		args = append(args, d.Product.PartNumber)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(q+" ORDER BY CASE WHEN o.account = ? AND o.product_id = ? THEN 0 ELSE 1 END, o.account, o.product_id"), append(args, account, id)...)
+	rows, err := db.readQuery(ctx, q+" ORDER BY CASE WHEN o.account = ? AND o.product_id = ? THEN 0 ELSE 1 END, o.account, o.product_id", append(args, account, id)...)
 	if err != nil {
 		return d, db.wrap("get product offers", err)
 	}
@@ -465,7 +492,7 @@ func (db *DB) ListOffers(ctx context.Context, f OfferFilter) ([]magflow.Offer, i
 		return nil, 0, &magflow.Error{Code: magflow.EInvalid, Field: "sort", Message: fmt.Sprintf("unknown sort %q: use id, price, stock or updated_at, with - in front for descending", f.Sort)}
 	}
 	var total int
-	if err := db.read.QueryRowContext(ctx, db.q("SELECT COUNT(*) FROM emag_product_offers o"+w), args...).Scan(&total); err != nil {
+	if err := db.readQueryRow(ctx, "SELECT COUNT(*) FROM emag_product_offers o"+w, args...).Scan(&total); err != nil {
 		return nil, 0, db.wrap("count offers", err)
 	}
 	limit := f.Limit
@@ -496,7 +523,7 @@ func (db *DB) ListOffers(ctx context.Context, f OfferFilter) ([]magflow.Offer, i
 // memory. Stop iterating to stop the query.
 func (db *DB) ExportProducts(ctx context.Context, account string) iter.Seq2[StoredProduct, error] {
 	return func(yield func(StoredProduct, error) bool) {
-		q := "SELECT " + productSelect + ", p.raw FROM emag_products p"
+		q := "SELECT " + productSelect + " FROM emag_products p"
 		var args []any
 		if account != "" {
 			q += " WHERE p.account = ?"
@@ -507,7 +534,7 @@ func (db *DB) ExportProducts(ctx context.Context, account string) iter.Seq2[Stor
 			yield(StoredProduct{}, err)
 			return
 		}
-		rows, err := db.read.QueryContext(ctx, db.q(q+" ORDER BY p.account, p.id"), args...)
+		rows, err := db.readQuery(ctx, q+" ORDER BY p.account, p.id", args...)
 		if err != nil {
 			yield(StoredProduct{}, db.wrap("export products", err))
 			return
@@ -542,7 +569,7 @@ func (db *DB) ExportOffers(ctx context.Context, account string) iter.Seq2[magflo
 			q += " WHERE o.account = ?"
 			args = append(args, account)
 		}
-		rows, err := db.read.QueryContext(ctx, db.q(q+" ORDER BY o.account, o.product_id"), args...)
+		rows, err := db.readQuery(ctx, q+" ORDER BY o.account, o.product_id", args...)
 		if err != nil {
 			yield(magflow.Offer{}, db.wrap("export offers", err))
 			return

@@ -77,11 +77,7 @@ type EmagProduct struct {
 	GreenTax              string
 	SupplyLeadTime        int32
 	SafetyInformation     string
-	Manufacturer          json.RawMessage
-	EuRepresentative      json.RawMessage
-	Images                json.RawMessage
-	Characteristics       json.RawMessage
-	SearchText            string
+	SearchTerms           string
 	Raw                   json.RawMessage
 	ContentHash           string
 	FirstSeenAt           time.Time

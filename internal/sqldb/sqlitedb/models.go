@@ -80,11 +80,7 @@ type EmagProduct struct {
 	GreenTaxUnits         int64
 	SupplyLeadTime        int64
 	SafetyInformation     string
-	Manufacturer          sql.NullString
-	EuRepresentative      sql.NullString
-	Images                sql.NullString
-	Characteristics       sql.NullString
-	SearchText            string
+	SearchTerms           string
 	Raw                   sql.NullString
 	ContentHash           string
 	FirstSeenAt           time.Time
@@ -126,7 +122,7 @@ type EmagProductOffer struct {
 }
 
 type EmagProductsFt struct {
-	SearchText string
+	SearchTerms string
 }
 
 type EmagScanSeen struct {

@@ -19,11 +19,7 @@ CREATE TABLE emag_products (
     green_tax               NUMERIC(19,4) NOT NULL DEFAULT 0,
     supply_lead_time        INTEGER  NOT NULL DEFAULT 0,
     safety_information      TEXT     NOT NULL DEFAULT '',
-    manufacturer            JSONB,
-    eu_representative       JSONB,
-    images                  JSONB,
-    characteristics         JSONB,
-    search_text             TEXT     NOT NULL DEFAULT '',
+    search_terms            TEXT     NOT NULL DEFAULT '',
     raw                     JSON,
     content_hash            TEXT     NOT NULL,
     first_seen_at           TIMESTAMPTZ NOT NULL,
@@ -32,32 +28,15 @@ CREATE TABLE emag_products (
     updated_at              TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (account, id)
 );
-CREATE INDEX emag_products_part_number ON emag_products (part_number);
-CREATE INDEX emag_products_pnk ON emag_products (part_number_key);
-CREATE INDEX emag_products_name ON emag_products (name, account, id);
-CREATE INDEX emag_products_status ON emag_products (status, account, id);
-CREATE INDEX emag_products_brand ON emag_products (brand);
-CREATE INDEX emag_products_category ON emag_products (category_id);
-CREATE INDEX emag_products_validation ON emag_products (validation_status);
-CREATE INDEX emag_products_updated ON emag_products (updated_at);
-CREATE INDEX emag_products_search_prefix ON emag_products (search_text text_pattern_ops);
-
--- Substring search: a pg_trgm GIN index when the extension can be had; the
--- prefix index above serves otherwise.
--- +goose StatementBegin
-DO $$
-BEGIN
-    BEGIN
-        CREATE EXTENSION IF NOT EXISTS pg_trgm;
-    EXCEPTION WHEN OTHERS THEN
-        RAISE NOTICE 'pg_trgm unavailable: product search uses prefix indexes only';
-    END;
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-        EXECUTE 'CREATE INDEX emag_products_search_trgm ON emag_products USING gin (search_text gin_trgm_ops)';
-    END IF;
-END
-$$;
--- +goose StatementEnd
+-- Only what search and the canonical view need: every further index costs
+-- each page write. Part number and part number key are searched by prefix,
+-- case-insensitively.
+CREATE INDEX emag_products_pn ON emag_products (lower(part_number) text_pattern_ops);
+CREATE INDEX emag_products_pnk ON emag_products (lower(part_number_key) text_pattern_ops);
+-- Word-prefix search over the name, brand and EANs: search_terms holds their
+-- words, normalised by the store (lower case, no diacritics), taken as
+-- lexemes verbatim (no parser, no stemming) so both engines match alike.
+CREATE INDEX emag_products_terms ON emag_products USING gin (array_to_tsvector(string_to_array(search_terms, ' ')));
 
 CREATE TABLE emag_product_offers (
     account                  TEXT    NOT NULL,
@@ -86,9 +65,8 @@ CREATE TABLE emag_product_offers (
     updated_at               TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (account, product_id)
 );
+-- Every account's offer of a SKU (product detail).
 CREATE INDEX emag_product_offers_part_number ON emag_product_offers (part_number);
-CREATE INDEX emag_product_offers_price ON emag_product_offers (sale_price);
-CREATE INDEX emag_product_offers_stock ON emag_product_offers (general_stock);
 
 CREATE TABLE emag_orders (
     account          TEXT    NOT NULL,

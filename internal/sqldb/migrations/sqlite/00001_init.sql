@@ -20,11 +20,7 @@ CREATE TABLE emag_products (
     green_tax_units         INTEGER NOT NULL DEFAULT 0,
     supply_lead_time        INTEGER NOT NULL DEFAULT 0,
     safety_information      TEXT    NOT NULL DEFAULT '',
-    manufacturer            TEXT,
-    eu_representative       TEXT,
-    images                  TEXT,
-    characteristics         TEXT,
-    search_text             TEXT    NOT NULL DEFAULT '',
+    search_terms            TEXT    NOT NULL DEFAULT '',
     raw                     TEXT,
     content_hash            TEXT    NOT NULL,
     first_seen_at           DATETIME NOT NULL,
@@ -33,36 +29,23 @@ CREATE TABLE emag_products (
     updated_at              DATETIME NOT NULL,
     PRIMARY KEY (account, id)
 );
-CREATE INDEX emag_products_part_number ON emag_products (part_number);
-CREATE INDEX emag_products_pnk ON emag_products (part_number_key);
-CREATE INDEX emag_products_name ON emag_products (name, account, id);
-CREATE INDEX emag_products_status ON emag_products (status, account, id);
-CREATE INDEX emag_products_brand ON emag_products (brand);
-CREATE INDEX emag_products_category ON emag_products (category_id);
-CREATE INDEX emag_products_validation ON emag_products (validation_status);
-CREATE INDEX emag_products_updated ON emag_products (updated_at);
+-- Only what search and the canonical view need: every further index costs
+-- each page write. Part number and part number key are searched by prefix,
+-- case-insensitively (ASCII).
+CREATE INDEX emag_products_pn ON emag_products (lower(part_number));
+CREATE INDEX emag_products_pnk ON emag_products (lower(part_number_key));
 
--- Substring search over name, part number, PNK and EANs (lower case): an
--- FTS5 trigram index kept in step with emag_products by triggers.
+-- Word-prefix search over the name, brand and EANs: search_terms holds their
+-- words, normalised by the store (lower case, no diacritics). No positions
+-- are kept (detail=none): queries are ANDs of word prefixes. The prefix
+-- indexes answer 2- and 3-letter prefixes without merging every term.
+-- The store keeps the index in step itself, once per page (no triggers): an
+-- FTS5 table flushes its pending terms at every statement that writes it,
+-- so a trigger firing per row upserted would write one segment per row.
 CREATE VIRTUAL TABLE emag_products_fts USING fts5(
-    search_text, content='emag_products', content_rowid='rowid', tokenize='trigram'
+    search_terms, content='emag_products', content_rowid='rowid',
+    tokenize="unicode61 remove_diacritics 0 tokenchars '%'", prefix='2 3', detail=none
 );
--- +goose StatementBegin
-CREATE TRIGGER emag_products_fts_ai AFTER INSERT ON emag_products BEGIN
-    INSERT INTO emag_products_fts (rowid, search_text) VALUES (new.rowid, new.search_text);
-END;
--- +goose StatementEnd
--- +goose StatementBegin
-CREATE TRIGGER emag_products_fts_ad AFTER DELETE ON emag_products BEGIN
-    INSERT INTO emag_products_fts (emag_products_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
-END;
--- +goose StatementEnd
--- +goose StatementBegin
-CREATE TRIGGER emag_products_fts_au AFTER UPDATE OF search_text ON emag_products BEGIN
-    INSERT INTO emag_products_fts (emag_products_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
-    INSERT INTO emag_products_fts (rowid, search_text) VALUES (new.rowid, new.search_text);
-END;
--- +goose StatementEnd
 
 CREATE TABLE emag_product_offers (
     account                  TEXT    NOT NULL,
@@ -95,10 +78,9 @@ CREATE TABLE emag_product_offers (
     gone_at                  DATETIME,
     updated_at               DATETIME NOT NULL,
     PRIMARY KEY (account, product_id)
-);
+) WITHOUT ROWID;
+-- Every account's offer of a SKU (product detail).
 CREATE INDEX emag_product_offers_part_number ON emag_product_offers (part_number);
-CREATE INDEX emag_product_offers_price ON emag_product_offers (sale_price_units);
-CREATE INDEX emag_product_offers_stock ON emag_product_offers (general_stock);
 
 CREATE TABLE emag_orders (
     account          TEXT    NOT NULL,
@@ -212,8 +194,9 @@ CREATE TABLE emag_sync_checkpoints (
     PRIMARY KEY (account, stream)
 );
 
--- The ids each committed page of an open scan carried; compared at the end
--- of a complete scan to mark what eMAG no longer lists.
+-- The ids each committed page of an open scan carried (one row per page, the
+-- ids comma-separated); compared at the end of a complete scan to mark what
+-- eMAG no longer lists.
 CREATE TABLE emag_scan_seen (
     account  TEXT    NOT NULL,
     stream   TEXT    NOT NULL,
@@ -278,8 +261,5 @@ DROP TABLE emag_sync_logs;
 DROP TABLE emag_order_lines;
 DROP TABLE emag_orders;
 DROP TABLE emag_product_offers;
-DROP TRIGGER emag_products_fts_au;
-DROP TRIGGER emag_products_fts_ad;
-DROP TRIGGER emag_products_fts_ai;
 DROP TABLE emag_products_fts;
 DROP TABLE emag_products;
