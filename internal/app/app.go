@@ -47,7 +47,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	cfg := opts.Config
 	logger := cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	a := &App{Config: cfg, Logger: logger}
-	clients, stats, err := NewClients(cfg, logger, opts.HTTPClient)
+	clients, stats, err := NewClients(cfg, logger, ClientOptions{HTTPClient: opts.HTTPClient})
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +105,18 @@ func (a *App) Close() error {
 	return nil
 }
 
+// ClientOptions tune the eMAG clients NewClients builds.
+type ClientOptions struct {
+	// HTTPClient is the transport (a default one when nil).
+	HTTPClient *http.Client
+	// Retry overrides the client's retry policy (its defaults when zero).
+	Retry emag.RetryPolicy
+}
+
 // NewClients builds one eMAG client per configured account, each paced by
 // its own rate limiter and counted by its own RequestStats.
-func NewClients(cfg *config.Config, logger *slog.Logger, hc *http.Client) (map[string]*emag.Client, map[string]*syncer.RequestStats, error) {
+func NewClients(cfg *config.Config, logger *slog.Logger, co ClientOptions) (map[string]*emag.Client, map[string]*syncer.RequestStats, error) {
+	hc := co.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
@@ -141,6 +150,7 @@ func NewClients(cfg *config.Config, logger *slog.Logger, hc *http.Client) (map[s
 			Logger:     logger.With("account", ac.Name),
 			Location:   loc,
 			Hooks:      st.Hooks(),
+			Retry:      co.Retry,
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("account %s: %w", ac.Name, err)

@@ -166,7 +166,9 @@ func runSync(ctx context.Context, e *env, f *syncFlags) error {
 // testAccounts is `sync --mode test`: one cheap authenticated call per
 // account, side by side, with the remedy for every failure.
 func testAccounts(ctx context.Context, e *env, cfg *config.Config, names []string) error {
-	clients, _, err := app.NewClients(cfg, slog.New(slog.DiscardHandler), nil)
+	// One retry at most: the test should answer fast.
+	clients, _, err := app.NewClients(cfg, slog.New(slog.DiscardHandler), app.ClientOptions{
+		Retry: emag.RetryPolicy{MaxAttempts: 2, BaseDelay: 250 * time.Millisecond, MaxElapsed: 10 * time.Second}})
 	if err != nil {
 		return err
 	}
