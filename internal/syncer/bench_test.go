@@ -120,7 +120,7 @@ func BenchmarkEngineOverhead(b *testing.B) {
 	for _, d := range sqldbtest.Engines {
 		b.Run(string(d), func(b *testing.B) {
 			if d == sqldb.Postgres && os.Getenv(sqldbtest.EnvPostgresURL) == "" {
-				b.Skip(sqldbtest.SkipMessage)
+				sqldbtest.SkipPostgres(b)
 			}
 			for b.Loop() {
 				b.StopTimer()
@@ -142,7 +142,7 @@ func BenchmarkUnchangedResync(b *testing.B) {
 	for _, d := range sqldbtest.Engines {
 		b.Run(string(d), func(b *testing.B) {
 			if d == sqldb.Postgres && os.Getenv(sqldbtest.EnvPostgresURL) == "" {
-				b.Skip(sqldbtest.SkipMessage)
+				sqldbtest.SkipPostgres(b)
 			}
 			for b.Loop() {
 				b.StopTimer()

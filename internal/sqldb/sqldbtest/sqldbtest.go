@@ -21,6 +21,20 @@ import (
 // database the tests may create schemas in.
 const EnvPostgresURL = "MAGFLOW_TEST_POSTGRES_URL"
 
+// EnvRequirePostgres, when "1" (CI sets it), turns every PostgreSQL skip
+// into a failure, so a CI run cannot pass without PostgreSQL.
+const EnvRequirePostgres = "MAGFLOW_REQUIRE_POSTGRES"
+
+// SkipPostgres skips t with SkipMessage, or fails it when
+// MAGFLOW_REQUIRE_POSTGRES=1. Every PostgreSQL test skips through it.
+func SkipPostgres(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvRequirePostgres) == "1" {
+		t.Fatalf("PostgreSQL tests are required (%s=1) but %s is not set", EnvRequirePostgres, EnvPostgresURL)
+	}
+	t.Skip(SkipMessage)
+}
+
 // SkipMessage is why PostgreSQL tests are skipped when EnvPostgresURL is unset.
 const SkipMessage = "set " + EnvPostgresURL + "=postgres://user:password@127.0.0.1:5432/dbname?sslmode=disable to run PostgreSQL tests"
 
@@ -85,7 +99,7 @@ func postgresSchema(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv(EnvPostgresURL)
 	if admin == "" {
-		t.Skip(SkipMessage)
+		SkipPostgres(t)
 	}
 	u, err := url.Parse(admin)
 	if err != nil {
