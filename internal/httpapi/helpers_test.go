@@ -19,6 +19,7 @@ import (
 	"github.com/magflow/magflow/internal/app"
 	"github.com/magflow/magflow/internal/auth"
 	"github.com/magflow/magflow/internal/config"
+	"github.com/magflow/magflow/internal/emag"
 	"github.com/magflow/magflow/internal/emag/sandbox"
 	"github.com/magflow/magflow/internal/httpapi"
 	"github.com/magflow/magflow/internal/sqldb"
@@ -135,13 +136,13 @@ func setup(t testing.TB, d sqldb.Dialect, o setupOptions) *env {
 // streams), so lists have products, offers and orders.
 func (e *env) seed() {
 	e.t.Helper()
-	clients, stats, err := app.NewClients(e.cfg, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	var accounts []syncer.Account
 	for _, a := range e.cfg.Accounts {
-		accounts = append(accounts, syncer.Account{Name: a.Name, Source: clients[a.Name], Stats: stats[a.Name]})
+		c, err := emag.New(emag.Options{Account: a.Name, BaseURL: a.BaseURL, Username: a.Username, Password: a.Password.Reveal()})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		accounts = append(accounts, syncer.Account{Name: a.Name, Source: c})
 	}
 	eng, err := syncer.New(syncer.Options{Store: e.db, Accounts: accounts, OrdersBackfill: e.cfg.OrdersBackfill})
 	if err != nil {
@@ -260,4 +261,12 @@ func (e *env) follow(path, token string) []httpapi.ProgressSnapshot {
 	}
 	e.t.Fatalf("the stream ended without a done event (%d events): %v", len(out), sc.Err())
 	return nil
+}
+
+// newLoopback serves srv on a loopback port for the benchmark.
+func newLoopback(tb testing.TB, srv *http.Server) *httptest.Server {
+	ts := httptest.NewUnstartedServer(srv.Handler)
+	ts.Start()
+	tb.Cleanup(ts.Close)
+	return ts
 }
