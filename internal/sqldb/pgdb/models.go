@@ -173,6 +173,7 @@ type EmagSyncLog struct {
 	StartedAt   time.Time
 	HeartbeatAt time.Time
 	FinishedAt  sql.NullTime
+	Owner       string
 }
 
 type EmagSyncProgress struct {
