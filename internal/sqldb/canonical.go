@@ -91,64 +91,79 @@ WHERE p.gone_at IS NULL ORDER BY p.part_number, ` + prec + `, p.account, p.id`
 			return fmt.Errorf("read listings: %w", err)
 		}
 
-		have := map[string]string{}
-		rows, err = tx.QueryContext(ctx, "SELECT sku, content_hash FROM emag_canonical_products")
+		type storedCanon struct {
+			hash, source string
+			productID    int64
+		}
+		have := map[string]storedCanon{}
+		bySource := map[string]string{} // "account\x00id" -> sku
+		rows, err = db.txQuery(ctx, tx, "SELECT sku, content_hash, source_account, product_id FROM emag_canonical_products")
 		if err != nil {
 			return fmt.Errorf("read canonical: %w", err)
 		}
 		for rows.Next() {
-			var sku, h string
-			if err := rows.Scan(&sku, &h); err != nil {
+			var sku string
+			var c storedCanon
+			if err := rows.Scan(&sku, &c.hash, &c.source, &c.productID); err != nil {
 				rows.Close()
 				return fmt.Errorf("read canonical: %w", err)
 			}
-			have[sku] = h
+			have[sku] = c
+			bySource[c.source+"\x00"+strconv.FormatInt(c.productID, 10)] = sku
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read canonical: %w", err)
 		}
 
-		var stale []string
-		for sku := range have {
-			if want[sku] == nil {
-				stale = append(stale, sku)
-			}
-		}
-		for start := 0; start < len(stale); start += 500 {
-			ph, a := inList(stale[start:min(len(stale), start+500)])
-			if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_canonical_products WHERE sku IN "+ph), a...); err != nil {
-				return fmt.Errorf("delete stale canonical rows: %w", err)
-			}
-		}
 		now := db.now()
 		var up [][]any
+		stale := map[string]bool{}
+		for sku := range have {
+			if want[sku] == nil {
+				stale[sku] = true
+			}
+		}
 		for _, sku := range order {
 			r := want[sku]
 			js, _ := json.Marshal(r.listings)
 			sum := sha256.Sum256([]byte(r.source + "\x00" + strconv.FormatInt(r.productID, 10) + "\x00" + string(js)))
 			h := hex.EncodeToString(sum[:])
-			if have[sku] == h {
+			if have[sku].hash == h {
 				continue
 			}
-			// The source product may have moved from another SKU's row.
-			if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_canonical_products WHERE source_account = ? AND product_id = ? AND sku <> ?"), r.source, r.productID, sku); err != nil {
-				return fmt.Errorf("move canonical row: %w", err)
+			// The source product may have moved from another SKU's row
+			// (its part number changed): that row goes first.
+			if old, ok := bySource[r.source+"\x00"+strconv.FormatInt(r.productID, 10)]; ok && old != sku {
+				stale[old] = true
 			}
 			up = append(up, []any{sku, r.partNumber, r.source, r.productID, len(r.listings), string(js), h, now})
-			if len(up) == 200 {
-				if err := db.upsert(ctx, tx, "emag_canonical_products", canonicalCols, []string{"sku"}, nil, "", up); err != nil {
-					return err
+		}
+		if len(stale) > 0 {
+			list := make([]string, 0, len(stale))
+			for sku := range stale {
+				list = append(list, sku)
+			}
+			for start := 0; start < len(list); start += 500 {
+				ph, a := inList(list[start:min(len(list), start+500)])
+				if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_canonical_products WHERE sku IN "+ph), a...); err != nil {
+					return fmt.Errorf("delete stale canonical rows: %w", err)
 				}
-				up = up[:0]
 			}
 		}
-		return db.upsert(ctx, tx, "emag_canonical_products", canonicalCols, []string{"sku"}, nil, "", up)
+		return db.upsertRows(ctx, tx, canonicalSpecs[db.dialect], up)
 	})
 	return dups, err
 }
 
-var canonicalCols = []string{"sku", "part_number", "source_account", "product_id", "accounts", "listings", "content_hash", "updated_at"}
+var canonicalSpecs = map[Dialect]*upsertSpec{SQLite: canonicalSpec(), Postgres: canonicalSpec()}
+
+func canonicalSpec() *upsertSpec {
+	return &upsertSpec{table: "emag_canonical_products", key: []string{"sku"}, cols: []column{{name: "sku", pg: "text"},
+		{name: "part_number", pg: "text"}, {name: "source_account", pg: "text"}, {name: "product_id", pg: "bigint"},
+		{name: "accounts", pg: "bigint"}, {name: "listings", pg: "text", cast: "jsonb"}, {name: "content_hash", pg: "text"},
+		{name: "updated_at", pg: "timestamptz"}}}
+}
 
 // ExportCanonical streams the canonical SKU records (as of the last
 // RebuildCanonical) by SKU, in constant memory.

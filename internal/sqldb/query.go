@@ -191,24 +191,26 @@ func decodeListings(s string) []magflow.Listing {
 	return out
 }
 
-// searchCond is the condition of a product search (see search.go) and its
-// arguments.
+// searchCandidates is the SQLite query of the rowids a product search
+// (see search.go) matches, each once, and its arguments: from the word
+// index and both prefix indexes. The range [key, key+0xFF) holds exactly the
+// strings that begin with key (0xFF never occurs in UTF-8).
+func (db *DB) searchCandidates(q string) (string, []any) {
+	key := asciiLower(q)
+	sub := "SELECT rowid FROM emag_products WHERE lower(part_number) >= ? AND lower(part_number) < ?" +
+		" UNION SELECT rowid FROM emag_products WHERE lower(part_number_key) >= ? AND lower(part_number_key) < ?"
+	args := []any{key, key + "\xff", key, key + "\xff"}
+	if words := searchWords(q); len(words) > 0 {
+		sub = "SELECT rowid FROM emag_products_fts WHERE emag_products_fts MATCH ? UNION " + sub
+		args = append([]any{ftsQuery(words)}, args...)
+	}
+	return sub, args
+}
+
+// searchCond is the PostgreSQL condition of a product search (see
+// search.go) and its arguments.
 func (db *DB) searchCond(q string) (string, []any) {
 	words := searchWords(q)
-	if db.dialect == SQLite {
-		key := asciiLower(q)
-		// Candidate rowids from the word index and both prefix indexes; the
-		// range [key, key+0xFF) holds exactly the strings that begin with key
-		// (0xFF never occurs in UTF-8).
-		sub := "SELECT rowid FROM emag_products WHERE lower(part_number) >= ? AND lower(part_number) < ?" +
-			" UNION ALL SELECT rowid FROM emag_products WHERE lower(part_number_key) >= ? AND lower(part_number_key) < ?"
-		args := []any{key, key + "\xff", key, key + "\xff"}
-		if len(words) > 0 {
-			sub = "SELECT rowid FROM emag_products_fts WHERE emag_products_fts MATCH ? UNION ALL " + sub
-			args = append([]any{ftsQuery(words)}, args...)
-		}
-		return "p.rowid IN (" + sub + ")", args
-	}
 	key := strings.ToLower(q)
 	// ~>=~ and ~<~ compare bytewise and use the text_pattern_ops indexes
 	// in generic plans too (a LIKE with a parameter pattern would not).
@@ -271,8 +273,17 @@ func (db *DB) productWhere(f ProductFilter) (from string, where []string, args [
 		add("p.category_id = ?", f.CategoryID)
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
-		cond, a := db.searchCond(q)
-		add(cond, a...)
+		if db.dialect == SQLite {
+			// The matches drive the query (CROSS JOIN fixes the join order):
+			// left to itself, the planner walks every product of the
+			// account and probes the match list.
+			sub, a := db.searchCandidates(q)
+			from = " FROM (" + sub + ") AS m CROSS JOIN emag_products p ON p.rowid = m.rowid" + strings.TrimPrefix(from, " FROM emag_products p")
+			args = append(a, args...)
+		} else {
+			cond, a := db.searchCond(q)
+			add(cond, a...)
+		}
 	}
 	return from, where, args, nil
 }

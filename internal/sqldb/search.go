@@ -9,9 +9,10 @@ import (
 
 // Product search, the same on both engines. A product matches a search when
 //
-//   - every word of the search begins a word of its name, its brand or one
-//     of its EANs (words: runs of letters, digits and '%', compared in lower
-//     case without diacritics, so "lampa led" finds "Lampă LED 10W"); or
+//   - every word of the search is a word of its name, its brand or one of
+//     its EANs, the last word only its beginning (as typed: words are runs of
+//     letters, digits and '%', compared in lower case without diacritics, so
+//     "lampa le" finds "Lampă LED 10W"); or
 //   - the whole search, lower-cased, begins its part number or its part
 //     number key ("pn-12" finds PN-12 and PN-120).
 //
@@ -130,22 +131,33 @@ func searchWords(q string) []string {
 	return w
 }
 
-// ftsQuery is the FTS5 MATCH expression for words: each a prefix, all
-// required. Words hold only letters, digits and '%', so quoting is safe.
+// ftsQuery is the FTS5 MATCH expression for words: all required, the last
+// a prefix. Words hold only letters, digits and '%', so quoting is safe.
+//
+// Only the last word is a prefix because a prefix of a frequent word costs
+// a merge of its whole doclist (every product named "Lampa ..."), while a
+// whole word is read by seeking to the few rows the rarer words allow.
 func ftsQuery(words []string) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
-		parts[i] = `"` + w + `"*`
+		parts[i] = `"` + w + `"`
+		if i == len(words)-1 {
+			parts[i] += "*"
+		}
 	}
 	return strings.Join(parts, " AND ")
 }
 
 // tsQuery is the PostgreSQL tsquery text for words: quoted lexemes (taken
-// verbatim by the ::tsquery cast), each a prefix, all required.
+// verbatim by the ::tsquery cast), all required, the last a prefix (see
+// ftsQuery).
 func tsQuery(words []string) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
-		parts[i] = "'" + w + "':*"
+		parts[i] = "'" + w + "'"
+		if i == len(words)-1 {
+			parts[i] += ":*"
+		}
 	}
 	return strings.Join(parts, " & ")
 }
