@@ -1,0 +1,122 @@
+package sqldb_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/magflow/magflow"
+	"github.com/magflow/magflow/internal/ratelimit"
+	"github.com/magflow/magflow/internal/sqldb"
+	"github.com/magflow/magflow/internal/sqldb/sqldbtest"
+)
+
+func TestRateStoreSQLiteRefuses(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	if _, err := db.RateStore(); magflow.ErrorCode(err) != magflow.EInvalid {
+		t.Fatalf("RateStore on SQLite: got %v, want EInvalid", err)
+	}
+}
+
+func TestRateStoreWindows(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.Postgres)
+	rs, err := db.RateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ws := []ratelimit.Window{{N: 2, Per: time.Hour}}
+	var got []time.Time
+	for range 3 {
+		now := time.Now()
+		at, err := rs.Take(ctx, "main/other", ws, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, at)
+	}
+	if d := got[1].Sub(got[0]); d < 0 || d > time.Second {
+		t.Errorf("second grant %v after the first, want at once", d)
+	}
+	if d := got[2].Sub(got[0]); d < time.Hour-50*time.Millisecond || d > time.Hour+50*time.Millisecond {
+		t.Errorf("third grant %v after the first, want one hour (2 per hour)", d)
+	}
+	// Another key has its own budget.
+	at, err := rs.Take(ctx, "fbe/other", ws, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(at); d > time.Second {
+		t.Errorf("another key waited %v", d)
+	}
+	if _, err := rs.Take(ctx, "main/other", nil, time.Now()); err == nil {
+		t.Error("Take without windows succeeded")
+	}
+}
+
+// TestRateStoreConcurrent has many callers (as if in several processes)
+// reserve slots of one key at once: no window may ever hold more than its N.
+func TestRateStoreConcurrent(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.Postgres)
+	rs, err := db.RateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last window is always satisfied; its large N makes the ledger keep
+	// every grant, so the test can read the server's own times back.
+	ws := []ratelimit.Window{{N: 3, Per: 50 * time.Millisecond}, {N: 10, Per: 250 * time.Millisecond}, {N: 100, Per: time.Microsecond}}
+	var (
+		mu     sync.Mutex
+		grants []time.Time
+		wg     sync.WaitGroup
+	)
+	for range 6 {
+		wg.Go(func() {
+			for range 8 {
+				at, err := rs.Take(context.Background(), "acct/other", ws, time.Now())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				grants = append(grants, at)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(grants) != 48 {
+		t.Fatalf("%d grants, want 48", len(grants))
+	}
+	// The grants as the server reserved them (the callers' copies are later
+	// by each answer's return trip, which the limiter's margin absorbs).
+	var text string
+	if err := db.WriteDB().QueryRow("SELECT array_to_string(ARRAY(SELECT extract(epoch FROM g)::text FROM unnest(grants) g), ',') FROM magflow_rate_grants WHERE key = 'acct/other'").Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	var server []time.Duration
+	for _, f := range strings.Split(text, ",") {
+		sec, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		server = append(server, time.Duration(sec*1e6)*time.Microsecond)
+	}
+	if len(server) != 48 || !slices.IsSorted(server) {
+		t.Fatalf("server ledger: %d grants, sorted %v", len(server), slices.IsSorted(server))
+	}
+	for _, w := range ws {
+		for i := 0; i+w.N < len(server); i++ {
+			if d := server[i+w.N] - server[i]; d < w.Per-time.Microsecond {
+				t.Fatalf("window %s: grants %d and %d only %v apart", w, i, i+w.N, d)
+			}
+		}
+	}
+}
