@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -198,3 +199,35 @@ func TestSecretsNeverPrint(t *testing.T) {
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// TestEnvExampleDocumentsEveryVariable keeps .env.example complete: every
+// variable the configuration reads appears in it.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := regexp.MustCompile(`"((?:MAGFLOW|EMAG|DATABASE)_[A-Z_]*)"`).FindAllStringSubmatch(string(src), -1)
+	suffixes := regexp.MustCompile(`pre\+"([A-Z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(vars) < 10 || len(suffixes) < 8 {
+		t.Fatalf("found only %d variables and %d account suffixes in config.go", len(vars), len(suffixes))
+	}
+	for _, m := range vars {
+		if m[1] == "EMAG_" || strings.HasSuffix(m[1], "_") {
+			continue
+		}
+		if !strings.Contains(string(example), m[1]) {
+			t.Errorf(".env.example does not document %s", m[1])
+		}
+	}
+	for _, m := range suffixes {
+		if !strings.Contains(string(example), "EMAG_MAIN_"+m[1]) {
+			t.Errorf(".env.example does not document EMAG_<NAME>_%s", m[1])
+		}
+	}
+}
