@@ -212,6 +212,13 @@ func (db *DB) openPostgres(ctx context.Context, rawURL string) error {
 			Message: "malformed PostgreSQL URL: use postgres://user:password@host:5432/dbname?sslmode=disable (percent-encode special characters in the password)"}
 	}
 	db.where = Redact(rawURL)
+	// List queries are planned for their actual filters (a generic plan
+	// cannot tell a selective search from a broad one and picks scans).
+	if q := u.Query(); !q.Has("plan_cache_mode") {
+		q.Set("plan_cache_mode", "force_custom_plan")
+		u.RawQuery = q.Encode()
+		rawURL = u.String()
+	}
 	p, err := sql.Open("pgx", rawURL)
 	if err != nil {
 		return db.openError(err)
