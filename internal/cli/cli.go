@@ -73,6 +73,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		migrateCmd(e),
 		exportCmd(e),
 		versionCmd(e),
+		workerCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
