@@ -120,6 +120,7 @@ func New(opts Options) (*Service, error) {
 		// Poll: database/sql has no LISTEN, and SQLite no server to notify.
 		PollOnly:          true,
 		FetchPollInterval: opts.FetchPollInterval,
+		FetchCooldown:     min(opts.FetchPollInterval, river.FetchCooldownDefault),
 		JobTimeout:        opts.JobTimeout,
 		// Never before a job could still be running legitimately; the
 		// reaper, driven by the runs' heartbeats, acts sooner.

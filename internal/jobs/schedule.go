@@ -43,14 +43,11 @@ func (s TickSchedule) tick(i int64, phase, iv time.Duration) time.Time {
 	return avoidRound(t)
 }
 
-// avoidRound moves t forward out of the roundGuard around a whole minute.
+// avoidRound moves t forward out of the roundGuard around a whole minute,
+// by a constant step so that distinct instants stay distinct.
 func avoidRound(t time.Time) time.Time {
-	off := t.Sub(t.Truncate(time.Minute)) // in [0, 1m)
-	switch {
-	case off < roundGuard:
-		return t.Add(roundGuard - off + roundGuard)
-	case off > time.Minute-roundGuard:
-		return t.Add(time.Minute - off + 2*roundGuard)
+	if IsRound(t) {
+		return t.Add(2 * roundGuard)
 	}
 	return t
 }

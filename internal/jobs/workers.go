@@ -115,15 +115,17 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		log.Info("sync job skipped: the run is already going", "running_run", id)
 		return nil
 	}
+	if run.Status != magflow.RunCompleted && ctx.Err() != nil && w.s.stopping.Load() {
+		// Cancelled between pages or while committing one (then recorded
+		// failed): either way the scan is open at its checkpoint.
+		log.Info("sync run stopped for shutdown; requeued", "run", run.RunID, "status", run.Status)
+		return river.JobSnooze(w.s.opts.ResumeDelay)
+	}
 	switch run.Status {
 	case magflow.RunCompleted, magflow.RunPartial:
 		log.Debug("sync job done", "run", run.RunID, "status", run.Status, "items", run.Counters.Items)
 		return nil
 	case magflow.RunCancelled:
-		if w.s.stopping.Load() {
-			log.Info("sync run checkpointed for shutdown; requeued", "run", run.RunID)
-			return river.JobSnooze(w.s.opts.ResumeDelay)
-		}
 		return fmt.Errorf("sync %s %s: run %d cancelled: %s", a.Account, a.Stream, run.RunID, run.Reason)
 	}
 	return fmt.Errorf("sync %s %s: run %d %s: %s", a.Account, a.Stream, run.RunID, run.Status, run.Reason)
