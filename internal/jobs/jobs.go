@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,8 +110,13 @@ func New(opts Options) (*Service, error) {
 	reaper := river.NewPeriodicJob(TickSchedule{Key: "reaper", Interval: opts.ReapInterval, Jitter: opts.ReapInterval / 10},
 		func() (river.JobArgs, *river.InsertOpts) { return ReapArgs{}, nil },
 		&river.PeriodicJobOpts{ID: "reaper", RunOnStart: true})
+	host, _ := os.Hostname()
 	client, err := river.NewClient(s.driver, &river.Config{
-		Logger: s.logger,
+		// host_pid_start, so that an operator (and the tests) can tell which
+		// process leads.
+		ID: fmt.Sprintf("%s_%d_%d", host, os.Getpid(), time.Now().UnixNano()),
+		// River reports its routine at info level every few seconds.
+		Logger: slog.New(minLevel{Handler: s.logger.Handler(), min: slog.LevelWarn}),
 		Queues: map[string]river.QueueConfig{
 			QueueSync:        {MaxWorkers: opts.Workers},
 			QueueMaintenance: {MaxWorkers: 1},
@@ -269,4 +275,22 @@ func (s *Service) EnqueueSync(ctx context.Context, account string, stream magflo
 		return false, fmt.Errorf("enqueue sync %s %s: %w", account, stream, err)
 	}
 	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// minLevel drops the records of a handler below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(as), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
