@@ -75,6 +75,9 @@ type Options struct {
 	StartTimeout time.Duration
 	// Version is reported by /health and the OpenAPI document.
 	Version string
+	// UI, when set, serves the dashboard (internal/web) at GET / and
+	// GET /assets/*; it reads everything through this API.
+	UI http.Handler
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and call
@@ -199,6 +202,10 @@ func (s *Server) routes() {
 	r.With(s.requireUser).Get("/metrics", s.metrics.Handler().ServeHTTP)
 	r.With(s.requireUser).Get("/openapi.json", s.serveOpenAPI)
 	s.registerDocs(r)
+	if s.opts.UI != nil {
+		r.Get("/", s.opts.UI.ServeHTTP)
+		r.Get("/assets/*", s.opts.UI.ServeHTTP)
+	}
 	s.router = r
 }
 
