@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -170,6 +171,10 @@ func (s *Server) routes() {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.metrics.Middleware(routePattern), s.cors, s.rateLimit)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.UI != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+			s.opts.UI.ServeHTTP(w, r)
+			return
+		}
 		writeProblem(w, newProblem(http.StatusNotFound, fmt.Sprintf("no route %s %s: see /docs for the API", r.Method, r.URL.Path)))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
