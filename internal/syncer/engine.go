@@ -305,8 +305,10 @@ func (e *Engine) run(ctx context.Context, acct Account, stream magflow.Stream, r
 
 	r.counters.Requests, r.counters.Retries, r.counters.Throttled = r.requestDelta()
 	status := out.status
-	if ctx.Err() != nil && status != magflow.RunFailed {
-		status, out.reason = magflow.RunCancelled, "cancelled: "+context.Cause(ctx).Error()
+	if ctx.Err() != nil && status != magflow.RunCompleted {
+		// Whatever the work was doing when ctx ended (an eMAG request, a
+		// commit), the run was cancelled; its scan stays open to resume.
+		status, out.reason, out.err = magflow.RunCancelled, "cancelled: "+context.Cause(ctx).Error(), nil
 	}
 	// The run must be recorded even when ctx is done.
 	finCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
