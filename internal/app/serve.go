@@ -19,6 +19,7 @@ import (
 	"github.com/magflow/magflow/internal/ratelimit"
 	"github.com/magflow/magflow/internal/sqldb"
 	"github.com/magflow/magflow/internal/syncer"
+	"github.com/magflow/magflow/internal/web"
 )
 
 // APIOptions configure NewAPI.
@@ -81,7 +82,18 @@ func NewAPI(a *App, opts APIOptions) (*httpapi.Server, error) {
 		},
 		RateLimits: opts.RateLimits,
 		Version:    opts.Version,
+		UI:         web.Handler(web.Options{Accounts: webAccounts(cfg), Version: opts.Version}),
 	})
+}
+
+// webAccounts is what the dashboard shows of each account beside the API's
+// figures: its platform and rate limits, never a credential.
+func webAccounts(cfg *config.Config) []web.Account {
+	out := make([]web.Account, len(cfg.Accounts))
+	for i, ac := range cfg.Accounts {
+		out[i] = web.Account{Name: ac.Name, Platform: ac.Platform.Code, Currency: ac.Platform.Currency, OrdersRPS: ac.OrdersRPS, OtherRPS: ac.OtherRPS}
+	}
+	return out
 }
 
 // newClient is NewClients for one account with the given hooks.
