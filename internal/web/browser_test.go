@@ -34,13 +34,23 @@ import (
 const (
 	chromiumPath      = "/usr/bin/chromium"
 	envRequireBrowser = "MAGFLOW_REQUIRE_BROWSER"
-	envScreenshots    = "MAGFLOW_SCREENSHOTS" // a directory to keep the screenshots in (docs)
-	operatorPassword  = "op-Dashboard-Pa55!"
-	viewerPassword    = "viewer-Dashboard-Pa55!"
-	mainProducts      = 300
-	fbeProducts       = 150
-	ordersPerAccount  = 12
+	// envScreenshots names a directory to keep the screenshots in: the
+	// docs' images. Then the catalogue is larger, so that a screenshot
+	// catches the syncs running.
+	envScreenshots   = "MAGFLOW_SCREENSHOTS"
+	operatorPassword = "op-Dashboard-Pa55!"
+	viewerPassword   = "viewer-Dashboard-Pa55!"
+	ordersPerAccount = 12
 )
+
+// fmtThousands formats n as the page does (en-GB): 2,400.
+func fmtThousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
 
 func requireChromium(t *testing.T) {
 	t.Helper()
@@ -54,8 +64,10 @@ func requireChromium(t *testing.T) {
 
 // server is `magflow serve` in-process over a sandbox and a fresh database.
 type server struct {
-	base string
-	db   *sqldb.DB
+	base        string
+	db          *sqldb.DB
+	main, fbe   int // products per account
+	docsScreens bool
 }
 
 // serve starts the sandbox (no rate limit; the client keeps eMAG's real
@@ -64,6 +76,11 @@ type server struct {
 // app.Serve on a loopback listener, stopped when t ends.
 func serve(t *testing.T, d sqldb.Dialect) *server {
 	t.Helper()
+	mainProducts, fbeProducts := 300, 150
+	docs := os.Getenv(envScreenshots) != ""
+	if docs {
+		mainProducts, fbeProducts = 2400, 1200
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	sb, err := sandbox.Start(ctx, sandbox.Options{Seed: 11, NoRateLimit: true, Accounts: []sandbox.AccountOptions{
@@ -93,7 +110,9 @@ func serve(t *testing.T, d sqldb.Dialect) *server {
 		}
 	}
 	// Orders come from the scheduler or the CLI, not from an API start: sync
-	// them the way `magflow sync --mode orders` does.
+	// them the way `magflow sync --mode orders` does. For the docs'
+	// screenshots the catalogue is synced once before too, so that the page
+	// shows figures and history while the dashboard's sync runs.
 	clients, stats, err := app.NewClients(cfg, logger, app.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +125,11 @@ func serve(t *testing.T, d sqldb.Dialect) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := engine.Sync(ctx, syncer.Request{Mode: syncer.ModeOrders, Trigger: "cli"})
+	mode := syncer.ModeOrders
+	if docs {
+		mode = syncer.ModeAll
+	}
+	rep, err := engine.Sync(ctx, syncer.Request{Mode: mode, Trigger: "cli"})
 	if err != nil || rep.Status() != magflow.RunCompleted {
 		t.Fatalf("orders sync: %v %v", rep.Status(), err)
 	}
@@ -127,7 +150,7 @@ func serve(t *testing.T, d sqldb.Dialect) *server {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &server{base: "http://" + ln.Addr().String(), db: db}
+	return &server{base: "http://" + ln.Addr().String(), db: db, main: mainProducts, fbe: fbeProducts, docsScreens: docs}
 }
 
 // chrome is one headless Chromium with a fresh profile, recording every
@@ -336,15 +359,21 @@ func dashboard(t *testing.T, d sqldb.Dialect) {
 	// Start a product sync of both accounts and follow it to the end.
 	b.do("start a sync", chromedp.Click(chromedp.ID("sync-all-products")))
 	b.waitFor("live progress rows", `document.querySelectorAll('.live-row[data-stream="products"]').length === 2`, 10*time.Second)
+	if srv.docsScreens {
+		b.waitFor("a sync half way", `[...document.querySelectorAll("[role=progressbar]")].some((e) => +e.getAttribute("aria-valuenow") > 40) &&
+		  [...document.querySelectorAll("[role=progressbar]")].every((e) => +e.getAttribute("aria-valuenow") < 90) &&
+		  document.querySelectorAll(".live-row svg.chart.rate polyline").length === 2`, 30*time.Second)
+		b.shot("02-overview-running")
+	}
 	b.waitFor("both runs at 100%", `document.querySelectorAll('.live-row[data-stream="products"][data-status="completed"] [role=progressbar][aria-valuenow="100"]').length === 2`, 30*time.Second)
-	b.waitFor("the counts after the sync", fmt.Sprintf(`document.querySelector('article[data-account="main"] .counts dd a')?.textContent === "%d"`, mainProducts), 10*time.Second)
+	b.waitFor("the counts after the sync", fmt.Sprintf(`document.querySelector('article[data-account="main"] .counts dd a')?.textContent === %q`, fmtThousands(srv.main)), 10*time.Second)
 	if eval[int](b, `document.querySelectorAll(".live-row svg.chart.rate").length`) == 0 {
 		t.Error("no request-rate chart in the live progress")
 	}
 	if eval[int](b, `document.querySelectorAll("section.panel svg.chart rect").length`) < 3 {
 		t.Error("no bars in the chart of the last runs")
 	}
-	b.shot("02-overview")
+	b.shot("02-overview-done")
 
 	// Products: the canonical list, a search by part number, one product.
 	page, err := srv.db.ListProducts(b.ctx, sqldb.ProductFilter{Canonical: true, Limit: 1000})
@@ -448,7 +477,7 @@ func dashboard(t *testing.T, d sqldb.Dialect) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 2 * (mainProducts + fbeProducts); strings.Count(string(data), "\n") != want || !strings.Contains(string(data), `"type":"product"`) {
+	if want := 2 * (srv.main + srv.fbe); strings.Count(string(data), "\n") != want || !strings.Contains(string(data), `"type":"product"`) {
 		t.Errorf("the export has %d lines, want %d products and offers", strings.Count(string(data), "\n"), want)
 	}
 	b.waitFor("the export's status", `document.querySelector('form[aria-labelledby="export-title"] [role=status]').textContent.startsWith("Saved ")`, 10*time.Second)

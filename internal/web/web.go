@@ -15,6 +15,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -90,7 +91,7 @@ func Handler(opts Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, ok := assets[r.URL.Path]
 		if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		h := w.Header()
@@ -112,6 +113,18 @@ func Handler(opts Options) http.Handler {
 		}
 		w.Write(a.body)
 	})
+}
+
+// notFound answers like the API does, with an RFC 9457 problem.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	b, _ := json.Marshal(map[string]any{"type": "about:blank", "title": "Not Found", "status": http.StatusNotFound, "code": "not_found",
+		"detail": fmt.Sprintf("no page %s %s: the dashboard is at / and the API under /api/v1 (see /docs)", r.Method, r.URL.Path)})
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write(append(b, '\n'))
 }
 
 func newAsset(b []byte, ctype string) asset {

@@ -66,7 +66,7 @@ export function runsChart(runs, { onSelect } = {}) {
  * a dashed line at the account's limit.
  */
 export function rateChart(samples, limit, label) {
-  const width = 320, height = 90, pad = 4;
+  const width = 320, height = 64, pad = 4;
   const pts = samples.filter((s) => Number.isFinite(s.rps));
   const max = nice(Math.max(limit || 0, ...pts.map((s) => s.rps), 1) * 1.1);
   const t0 = pts.length ? pts[0].t : 0;

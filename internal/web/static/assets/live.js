@@ -22,21 +22,27 @@ function notify() {
   });
 }
 
-// update merges one progress figure set and samples the request rate.
+// update merges one progress figure set and samples the request rate over
+// the last two seconds or so: the counters move in steps (a page's
+// requests, then its commit), so a rate over one snapshot interval jumps.
 function update(p) {
-  const cur = runs.get(p.run_id);
   const t = Date.parse(p.updated_at);
+  let cur = runs.get(p.run_id);
   if (!cur) {
-    const elapsed = (t - Date.parse(p.started_at)) / 1000;
-    const samples = elapsed > 0.2 && p.requests > 0 ? [{ t, rps: p.requests / elapsed }] : [];
-    runs.set(p.run_id, { p, samples });
-    return;
+    cur = { p, samples: [], points: [{ t: Date.parse(p.started_at), requests: 0 }] };
+    runs.set(p.run_id, cur);
   }
-  const prev = cur.p;
-  const dt = (t - Date.parse(prev.updated_at)) / 1000;
-  if (dt > 0.05 && p.requests >= prev.requests) {
-    cur.samples.push({ t, rps: (p.requests - prev.requests) / dt });
-    if (cur.samples.length > 240) cur.samples.shift();
+  const last = cur.points[cur.points.length - 1];
+  if (t > last.t && p.requests >= last.requests) {
+    cur.points.push({ t, requests: p.requests });
+    let base = cur.points[0];
+    for (const q of cur.points) if (q.t <= t - 2000) base = q;
+    cur.points = cur.points.filter((q) => q.t >= base.t);
+    const dt = (t - base.t) / 1000;
+    if (dt > 0.2) {
+      cur.samples.push({ t, rps: (p.requests - base.requests) / dt });
+      if (cur.samples.length > 240) cur.samples.shift();
+    }
   }
   cur.p = p;
 }
@@ -137,11 +143,12 @@ function row({ p, samples }) {
   }, h("span"));
   bar.firstChild.style.width = `${pct}%`;
   return h("div.live-row", { dataset: { run: p.run_id, account: p.account, stream: p.stream, status: p.status } },
-    h("div.live-head", badge(p.account), h("strong", p.stream), pill(p.status),
-      h("span.pct", `${pct}%`), h("a.muted", { href: `#/runs/${p.run_id}` }, `run ${p.run_id}`)),
-    bar,
-    h("div.live-figs", figs.join(" · ")),
-    samples.length ? rateChart(samples, limit, `${p.account} ${p.stream}`) : null);
+    h("div.live-main",
+      h("div.live-head", badge(p.account), h("strong", p.stream), pill(p.status),
+        h("span.pct", `${pct}%`), h("a.muted", { href: `#/runs/${p.run_id}` }, `run ${p.run_id}`)),
+      bar,
+      h("div.live-figs", figs.join(" · "))),
+    samples.length ? rateChart(samples, limit, `${p.account} ${p.stream}`) : h("div"));
 }
 
 /** panel renders the live progress panel, kept current until detached. */
