@@ -46,7 +46,7 @@ type worker struct {
 	out *lockedBuffer
 }
 
-func startWorker(t *testing.T, args ...string) *worker {
+func startWorker(t testing.TB, args ...string) *worker {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"worker"}, args...)...)
 	cmd.Env = append(os.Environ(), envWorker+"=1")

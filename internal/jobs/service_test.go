@@ -22,7 +22,7 @@ import (
 )
 
 // writeEnv writes the sandbox's accounts and extra lines to a .env file.
-func writeEnv(t *testing.T, sb *sandbox.Sandbox, extra ...string) string {
+func writeEnv(t testing.TB, sb *sandbox.Sandbox, extra ...string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), ".env")
 	if err := os.WriteFile(p, []byte(sb.Env()+strings.Join(extra, "\n")+"\n"), 0o600); err != nil {
