@@ -13,12 +13,8 @@ import (
 
 	"github.com/magflow/magflow/internal/auth"
 	"github.com/magflow/magflow/internal/config"
-	"github.com/magflow/magflow/internal/emag"
 	"github.com/magflow/magflow/internal/httpapi"
-	"github.com/magflow/magflow/internal/metrics"
-	"github.com/magflow/magflow/internal/ratelimit"
 	"github.com/magflow/magflow/internal/sqldb"
-	"github.com/magflow/magflow/internal/syncer"
 	"github.com/magflow/magflow/internal/web"
 )
 
@@ -26,21 +22,15 @@ import (
 type APIOptions struct {
 	Version    string
 	RateLimits httpapi.RateLimits
-	// HTTPClient is the eMAG clients' transport (a default one when nil).
-	HTTPClient *http.Client
-	// Metrics receives the collectors (a new set when nil).
-	Metrics *metrics.Metrics
 }
 
-// NewAPI builds the HTTP API over a's database: eMAG clients whose hooks
-// feed the Prometheus metrics as well as the run counters, and an engine
-// whose store reports each run it starts (so a sync start answers with run
-// ids) and which the API cancels per run.
+// NewAPI builds the HTTP API over the App: its database, its engine (which
+// reports each run it starts, so a sync start answers with run ids, and
+// which the API cancels per run) and its metrics.
 func NewAPI(a *App, opts APIOptions) (*httpapi.Server, error) {
 	cfg, logger := a.Config, a.Logger
-	m := opts.Metrics
-	if m == nil {
-		m = metrics.New()
+	if a.Engine == nil {
+		return nil, errors.New("app: NewAPI needs an assembled App (app.New or app.Assemble)")
 	}
 	secret := []byte(cfg.JWTSecret.Reveal())
 	if len(secret) == 0 {
@@ -55,26 +45,8 @@ func NewAPI(a *App, opts APIOptions) (*httpapi.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var accounts []syncer.Account
-	for _, ac := range cfg.Accounts {
-		st := &syncer.RequestStats{}
-		c, err := newClient(ac, logger, opts.HTTPClient, metrics.CombineHooks(st.Hooks(), m.EMAGHooks()))
-		if err != nil {
-			return nil, err
-		}
-		accounts = append(accounts, syncer.Account{Name: ac.Name, Source: syncer.SpaceRequests(c), Stats: st, MaxPages: ac.MaxPages})
-	}
-	engine, err := syncer.New(syncer.Options{
-		Store:          syncer.NotifyStarts(a.DB),
-		Accounts:       accounts,
-		Logger:         logger,
-		OrdersBackfill: cfg.OrdersBackfill,
-	})
-	if err != nil {
-		return nil, err
-	}
 	return httpapi.New(httpapi.Options{
-		DB: a.DB, Engine: engine, Issuer: issuer, Metrics: m, Logger: logger, CORSOrigins: cfg.CORSOrigins,
+		DB: a.DB, Engine: a.Engine, Issuer: issuer, Metrics: a.Metrics, Logger: logger, CORSOrigins: cfg.CORSOrigins,
 		DefaultSchedule: sqldb.Schedule{
 			Enabled:               cfg.EnableScheduledSync,
 			IntervalMinutes:       int(cfg.SyncInterval / time.Minute),
@@ -96,34 +68,6 @@ func webAccounts(cfg *config.Config) []web.Account {
 	return out
 }
 
-// newClient is NewClients for one account with the given hooks.
-func newClient(ac config.Account, logger *slog.Logger, hc *http.Client, hooks emag.Hooks) (*emag.Client, error) {
-	if hc == nil {
-		hc = &http.Client{Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			MaxIdleConnsPerHost: 16,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second,
-		}}
-	}
-	limiter, err := ratelimit.NewLocal(ratelimit.Options{Limits: ratelimit.FromRPS(ac.OrdersRPS, ac.OtherRPS), MinSpacing: ac.Delay})
-	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", ac.Name, err)
-	}
-	loc, err := time.LoadLocation(ac.Platform.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	c, err := emag.New(emag.Options{
-		Account: ac.Name, BaseURL: ac.BaseURL, Username: ac.Username, Password: ac.Password.Reveal(), HTTPClient: hc,
-		Limiter: limiter, Logger: logger.With("account", ac.Name), Location: loc, Hooks: hooks,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", ac.Name, err)
-	}
-	return c, nil
-}
-
 // ServeOptions configure Serve.
 type ServeOptions struct {
 	APIOptions
@@ -134,16 +78,36 @@ type ServeOptions struct {
 	Ready func(addr string)
 	// ShutdownTimeout bounds the graceful shutdown (default 30s).
 	ShutdownTimeout time.Duration
+	// NoJobs serves the API without the River workers and the schedule
+	// (which magflow serve runs in-process by default).
+	NoJobs bool
+	// Jobs tune the River workers and the schedule.
+	Jobs JobsOptions
 }
 
-// Serve runs the HTTP API until ctx ends (SIGTERM), then stops accepting
-// requests, lets those in flight finish, cancels the syncs the API started
-// (they record themselves cancelled and resume from their checkpoint next
-// time) and returns.
-func Serve(ctx context.Context, a *App, opts ServeOptions) error {
+// Serve runs the HTTP API and the River workers (the schedule, the reaper
+// of dead runs) until ctx ends (SIGTERM), then stops accepting requests,
+// lets those in flight finish, cancels the syncs the API and the workers
+// started (they record themselves cancelled and resume from their
+// checkpoint next time) and returns.
+func Serve(ctx context.Context, a *App, opts ServeOptions) (err error) {
 	api, err := NewAPI(a, opts.APIOptions)
 	if err != nil {
 		return err
+	}
+	if !opts.NoJobs {
+		svc, err := NewJobs(a, opts.Jobs)
+		if err != nil {
+			return err
+		}
+		if err := svc.Start(ctx); err != nil {
+			return fmt.Errorf("start the workers: %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), cmp.Or(opts.ShutdownTimeout, 30*time.Second))
+			defer cancel()
+			err = errors.Join(err, svc.Stop(sctx))
+		}()
 	}
 	ln := opts.Listener
 	if ln == nil {

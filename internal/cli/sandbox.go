@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/magflow/magflow/internal/config"
 	"github.com/magflow/magflow/internal/emag/sandbox"
 )
 
@@ -136,7 +137,28 @@ func printSandboxEnv(w io.Writer, sb *sandbox.Sandbox) {
 	fmt.Fprintf(w, "# eMAG sandbox on %s: put these in .env\n%s", sb.URL(), sb.Env())
 }
 
-// startSandbox runs the sandbox in-process for `sync --sandbox`.
+// pointAtSandbox starts the sandbox in-process (`sync --sandbox`, `serve
+// --sandbox`) with one simulated account per configured account, and points
+// every account at it. The caller closes the sandbox.
+func pointAtSandbox(ctx context.Context, e *env, cfg *config.Config, f *sandboxFlags) (*sandbox.Sandbox, error) {
+	sb, err := startSandbox(ctx, f, cfg.AccountNames())
+	if err != nil {
+		return nil, fmt.Errorf("start the sandbox: %w", err)
+	}
+	for _, info := range sb.Accounts() {
+		for i := range cfg.Accounts {
+			if cfg.Accounts[i].Name == info.Name {
+				cfg.Accounts[i].BaseURL = info.BaseURL
+				cfg.Accounts[i].Username = info.Username
+				cfg.Accounts[i].Password = config.Secret(info.Password)
+			}
+		}
+	}
+	fmt.Fprintf(e.stderr, "eMAG sandbox running on %s (%d products and %d orders per account)\n", sb.URL(), f.products, f.orders)
+	return sb, nil
+}
+
+// startSandbox runs the sandbox in-process on a random loopback port.
 func startSandbox(ctx context.Context, f *sandboxFlags, names []string) (*sandbox.Sandbox, error) {
 	f.addr = "127.0.0.1:0"
 	opts, err := f.options(names, nil)

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/magflow/magflow/internal/app"
-	"github.com/magflow/magflow/internal/config"
 )
 
 type serveFlags struct {
@@ -37,20 +36,11 @@ func serveCmd(e *env) *cobra.Command {
 				cfg.HTTPAddr = f.addr
 			}
 			if f.useSandbox {
-				sb, err := startSandbox(ctx, &f.sandbox, cfg.AccountNames())
+				sb, err := pointAtSandbox(ctx, e, cfg, &f.sandbox)
 				if err != nil {
-					return fmt.Errorf("start the sandbox: %w", err)
+					return err
 				}
 				defer sb.Close()
-				for _, info := range sb.Accounts() {
-					for i := range cfg.Accounts {
-						if cfg.Accounts[i].Name == info.Name {
-							cfg.Accounts[i].BaseURL, cfg.Accounts[i].Username = info.BaseURL, info.Username
-							cfg.Accounts[i].Password = config.Secret(info.Password)
-						}
-					}
-				}
-				fmt.Fprintf(e.stderr, "eMAG sandbox running on %s (%d products and %d orders per account)\n", sb.URL(), f.sandbox.products, f.sandbox.orders)
 			}
 			if err := cfg.Validate(); err != nil {
 				return err

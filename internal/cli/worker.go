@@ -56,7 +56,7 @@ func workerCmd(e *env) *cobra.Command {
 				return err
 			}
 			logger := e.logger(cfg, f.verbose).With("process", "worker")
-			a, err := app.New(ctx, app.Options{Config: cfg, Logger: logger, NoMigrate: f.noMigrate})
+			a, err := app.New(ctx, app.Options{Config: cfg, Logger: logger, NoMigrate: f.noMigrate, RateScale: f.rateScale, Heartbeat: f.heartbeat})
 			if err != nil {
 				return err
 			}
@@ -69,8 +69,6 @@ func workerCmd(e *env) *cobra.Command {
 					Workers: f.workers, ReapInterval: f.reapEvery, FetchPollInterval: f.poll,
 					ScheduleRefresh: f.scheduleReread,
 				},
-				RateScale: f.rateScale,
-				Heartbeat: f.heartbeat,
 			}
 			if f.catalogEvery > 0 || f.ordersEvery > 0 {
 				opts.Schedule = jobs.Defaults{

@@ -61,7 +61,11 @@ func BenchmarkProductListSearch(b *testing.B) {
 			}
 			cfg := &config.Config{Env: config.EnvTesting, JWTSecret: config.Secret(jwtSecret), SyncInterval: time.Hour, OrdersSyncInterval: 5 * time.Minute,
 				Accounts: []config.Account{{Name: "main", Platform: magflow.Platforms["emag.ro"], BaseURL: "http://127.0.0.1:1/api-3", Username: "u", Password: "p", OrdersRPS: 12, OtherRPS: 3}}}
-			api, err := app.NewAPI(&app.App{Config: cfg, Logger: slog.New(slog.DiscardHandler), DB: db}, app.APIOptions{RateLimits: httpapi.RateLimits{Disabled: true}})
+			a, err := app.Assemble(db, app.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			api, err := app.NewAPI(a, app.APIOptions{RateLimits: httpapi.RateLimits{Disabled: true}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -51,7 +51,10 @@ func TestEndToEnd(t *testing.T) {
 		secrets = append(secrets, operatorPassword, jwtSecret)
 		logs := &syncBuffer{}
 		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		a := &app.App{Config: cfg, Logger: logger, DB: openDB(t, d)}
+		a, err := app.Assemble(openDB(t, d), app.Options{Config: cfg, Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
 		h, _ := auth.HashPassword(operatorPassword, bcrypt.MinCost)
 		if _, err := a.DB.CreateUser(ctx, "op", h, sqldb.RoleOperator); err != nil {
 			t.Fatal(err)

@@ -100,7 +100,10 @@ func setup(t testing.TB, d sqldb.Dialect, o setupOptions) *env {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db := openDB(t, d)
-	a := &app.App{Config: cfg, Logger: logger, DB: db}
+	a, err := app.Assemble(db, app.Options{Config: cfg, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rl := o.rateLimits
 	if rl == (httpapi.RateLimits{}) {
 		rl.Disabled = true
