@@ -72,8 +72,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		sandboxCmd(e),
 		migrateCmd(e),
 		exportCmd(e),
-		versionCmd(e),
+		serveCmd(e),
 		workerCmd(e),
+		userCmd(e),
+		versionCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -157,3 +157,16 @@ func TestSyncSandboxEndToEnd(t *testing.T) {
 		t.Errorf("partial: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+func TestEveryCommandIsRegistered(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, c := range []string{"config", "sync", "sandbox", "migrate", "export", "serve", "worker", "user", "version"} {
+		if !strings.Contains(out, "\n  "+c+" ") {
+			t.Errorf("magflow --help does not list %q:\n%s", c, out)
+		}
+	}
+}
