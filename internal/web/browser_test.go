@@ -97,7 +97,10 @@ func serve(t *testing.T, d sqldb.Dialect) *server {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := sqldbtest.Open(t, d)
-	a := &app.App{Config: cfg, Logger: logger, DB: db}
+	a, err := app.Assemble(db, app.Options{Config: cfg, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range []struct{ name, password, role string }{
 		{"op", operatorPassword, sqldb.RoleOperator}, {"viewer", viewerPassword, sqldb.RoleViewer},
 	} {
@@ -113,23 +116,11 @@ func serve(t *testing.T, d sqldb.Dialect) *server {
 	// them the way `magflow sync --mode orders` does. For the docs'
 	// screenshots the catalogue is synced once before too, so that the page
 	// shows figures and history while the dashboard's sync runs.
-	clients, stats, err := app.NewClients(cfg, logger, app.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var accounts []syncer.Account
-	for _, ac := range cfg.Accounts {
-		accounts = append(accounts, syncer.Account{Name: ac.Name, Source: clients[ac.Name], Stats: stats[ac.Name]})
-	}
-	engine, err := syncer.New(syncer.Options{Store: db, Accounts: accounts, Logger: logger, OrdersBackfill: cfg.OrdersBackfill})
-	if err != nil {
-		t.Fatal(err)
-	}
 	mode := syncer.ModeOrders
 	if docs {
 		mode = syncer.ModeAll
 	}
-	rep, err := engine.Sync(ctx, syncer.Request{Mode: mode, Trigger: "cli"})
+	rep, err := a.Engine.Sync(ctx, syncer.Request{Mode: mode, Trigger: "cli"})
 	if err != nil || rep.Status() != magflow.RunCompleted {
 		t.Fatalf("orders sync: %v %v", rep.Status(), err)
 	}
@@ -491,6 +482,16 @@ func dashboard(t *testing.T, d sqldb.Dialect) {
 		t.Errorf("schedule saved as %+v, %v", sched, err)
 	}
 	b.shot("11-settings")
+
+	// The access token is refreshed before it expires: make the stored one
+	// look about to expire, reload, and wait for a fresh pair.
+	old := eval[string](b, `(() => { const s = JSON.parse(sessionStorage.getItem("magflow.session"));
+	  s.expires_at = new Date(Date.now() + 20000).toISOString();
+	  sessionStorage.setItem("magflow.session", JSON.stringify(s)); return s.access_token; })()`)
+	b.do("reload", chromedp.Reload())
+	b.waitFor("a refreshed token", fmt.Sprintf(`(() => { const s = JSON.parse(sessionStorage.getItem("magflow.session") || "{}");
+	  return s.access_token && s.access_token !== %q && Date.parse(s.expires_at) - Date.now() > 5 * 60000; })()`, old), 10*time.Second)
+	b.waitFor("the settings after the reload", `document.getElementById("export-title") !== null`, 10*time.Second)
 
 	// A phone.
 	b.do("a phone screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Click(chromedp.ID("menu-toggle")),

@@ -152,7 +152,10 @@ func TestMounted(t *testing.T) {
 	cfg := &config.Config{Env: config.EnvTesting, JWTSecret: "mounted-test-secret-0123456789abcdef", SyncInterval: time.Hour,
 		OrdersSyncInterval: 5 * time.Minute, Accounts: []config.Account{{Name: "main", Platform: magflow.Platforms["emag.bg"],
 			BaseURL: "http://127.0.0.1:1/api-3", Username: "u", Password: "p", OrdersRPS: 12, OtherRPS: 3}}}
-	a := &app.App{Config: cfg, Logger: slog.New(slog.DiscardHandler), DB: sqldbtest.Open(t, sqldb.SQLite)}
+	a, err := app.Assemble(sqldbtest.Open(t, sqldb.SQLite), app.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	api, err := app.NewAPI(a, app.APIOptions{Version: "t", RateLimits: httpapi.RateLimits{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,8 @@ export function runsChart(runs, { onSelect } = {}) {
   ];
   const left = 92, top = 6, stripH = 46, gap = 14;
   const height = top + strips.length * (stripH + gap) + 18;
-  const bw = (W - left - 8) / rs.length;
+  const bw = Math.min(36, (W - left - 8) / rs.length);
+  const right = Math.max(left + bw * rs.length, left + 120);
   const root = svg("svg", { viewBox: `0 0 ${W} ${height}`, class: "chart", role: "img",
     "aria-label": `Last ${rs.length} runs: duration, items and errors per run` });
   strips.forEach((s, i) => {
@@ -36,7 +37,7 @@ export function runsChart(runs, { onSelect } = {}) {
     root.append(
       svg("text", { x: 0, y: y0 + 12, class: "axis-label" }, s.label),
       svg("text", { x: 0, y: y0 + 26, class: "axis-note" }, `max ${s.fmt(max)}`),
-      svg("line", { x1: left, x2: W - 8, y1: y0 + stripH, y2: y0 + stripH, class: "axis" }));
+      svg("line", { x1: left, x2: right, y1: y0 + stripH, y2: y0 + stripH, class: "axis" }));
     rs.forEach((r, j) => {
       const v = s.value(r) || 0;
       const bh = Math.max(v > 0 ? 1.5 : 0, (v / max) * stripH);
@@ -47,7 +48,7 @@ export function runsChart(runs, { onSelect } = {}) {
     });
   });
   const y = height - 4;
-  root.append(svg("text", { x: left, y, class: "axis-note" }, "older"), svg("text", { x: W - 8, y, class: "axis-note", "text-anchor": "end" }, "newer"));
+  root.append(svg("text", { x: left, y, class: "axis-note" }, "older"), svg("text", { x: right, y, class: "axis-note", "text-anchor": "end" }, "newer"));
   const fig = h("figure.chart-box", root, h("figcaption.muted",
     "Last runs, oldest to newest. Bars of failed or partial runs are marked in colour; hover a bar for its run."));
   if (onSelect) {

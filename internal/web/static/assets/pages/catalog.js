@@ -6,8 +6,12 @@ import { badge, dl, plural, field, fmtInt, fmtMoney, h, input, pager, pill, prod
 
 const LIMIT = 50;
 
-// filterForm builds a filter form whose submit navigates with its values.
-function filterForm(path, controls, navigate, { label = "Filters" } = {}) {
+// filterForm builds a filter form whose submit navigates with its values:
+// the search field first, the other filters folded away on a phone unless
+// one is set.
+function filterForm(path, [search, ...controls], navigate, { label = "Filters", active = false } = {}) {
+  const wide = window.matchMedia("(min-width: 761px)").matches;
+  const more = h("details.more", { open: wide || active }, h("summary", "More filters"), h("div.more-fields", controls));
   const form = h("form.filters", {
     role: "search", "aria-label": label,
     onsubmit: (e) => {
@@ -16,7 +20,7 @@ function filterForm(path, controls, navigate, { label = "Filters" } = {}) {
       for (const [k, v] of new FormData(form)) if (v !== "") params[k] = v;
       navigate(path, params);
     },
-  }, controls, h("div.field.buttons",
+  }, search, more, h("div.field.buttons",
     h("button.primary", { type: "submit" }, "Search"),
     h("button", { type: "button", onclick: () => navigate(path) }, "Reset")));
   return form;
@@ -61,7 +65,7 @@ export async function productsPage({ query: q, navigate }) {
     field("Listed", select("gone", goneOptions, params.gone)),
     field("Sort", select("sort", [["id", "Product id"], ["name", "Name"], ["-price", "Price, highest"], ["price", "Price, lowest"],
       ["-stock", "Stock, most"], ["stock", "Stock, least"], ["-updated_at", "Recently changed"], ["brand", "Brand"]], params.sort)),
-  ], navigate, { label: "Product filters" });
+  ], navigate, { label: "Product filters", active: Object.keys(params).some((k) => !["search", "offset"].includes(k)) });
   const link = (it) => `#/products/${it.id}?account=${encodeURIComponent(it.account)}`;
   const cols = [
     { label: "Product", cell: (it) => [h("a.product-link", { href: link(it) }, it.name || `(no name) ${it.id}`),
@@ -151,7 +155,7 @@ export async function offersPage({ query: q, navigate }) {
     field("Listed", select("gone", goneOptions, params.gone)),
     field("Sort", select("sort", [["id", "Product id"], ["-price", "Price, highest"], ["price", "Price, lowest"], ["-stock", "Stock, most"],
       ["stock", "Stock, least"], ["-updated_at", "Recently changed"]], params.sort)),
-  ], navigate, { label: "Offer filters" });
+  ], navigate, { label: "Offer filters", active: Object.keys(params).some((k) => !["search", "offset"].includes(k)) });
   return h("div.page",
     h("div.page-head", h("h1", "Offers"), h("span.muted", plural(page.total, "offer"))),
     form,

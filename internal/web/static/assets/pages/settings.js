@@ -50,11 +50,18 @@ function exportForm() {
     h("p.muted", "A backup of the synced data, streamed by the server. It carries no credential."), form);
 }
 
+function savedBy(s) {
+  return ["Saved by ", s.updated_by || "someone", " ", time(s.updated_at, true), "."];
+}
+
 function scheduleForm(s) {
   const operator = canOperate();
   const status = h("p.muted", { role: "status" });
   const disabled = !operator;
   const streams = ["products", "offers", "orders"];
+  const source = h("p.muted", s.source === "stored"
+    ? savedBy(s)
+    : "From the server configuration (EMAG_ENABLE_SCHEDULED_SYNC); nothing saved yet.");
   const form = h("form.stack", {
     onsubmit: async (e) => {
       e.preventDefault();
@@ -67,7 +74,8 @@ function scheduleForm(s) {
       };
       try {
         const saved = await post(`${BASE}/sync/scheduled`, body);
-        status.replaceChildren(`Saved by ${saved.updated_by} `, time(saved.updated_at, true), ".");
+        source.replaceChildren(...savedBy(saved));
+        status.textContent = "";
         toast("Schedule saved.", "ok");
       } catch (err) {
         status.textContent = `Not saved: ${err.message}`;
@@ -82,11 +90,7 @@ function scheduleForm(s) {
     h("fieldset.inline", h("legend", "Streams"), streams.map((st) => checkbox("streams", st, s.streams.includes(st), { value: st })))),
   operator ? h("div.actions", h("button.primary", { type: "submit" }, "Save schedule")) : h("p.muted", "Only operators can change the schedule."),
   status);
-  return h("section.panel", { "aria-labelledby": "schedule-title" }, h("h2", { id: "schedule-title" }, "Schedule"),
-    h("p.muted", s.source === "stored"
-      ? ["Saved by ", s.updated_by || "someone", " ", time(s.updated_at, true), "."]
-      : "From the server configuration (EMAG_ENABLE_SCHEDULED_SYNC); nothing saved yet."),
-    form);
+  return h("section.panel", { "aria-labelledby": "schedule-title" }, h("h2", { id: "schedule-title" }, "Schedule"), source, form);
 }
 
 /** settingsPage holds the export downloads and the schedule settings. */
