@@ -174,7 +174,7 @@ func (db *DB) ExportCanonical(ctx context.Context) iter.Seq2[magflow.CanonicalPr
 			yield(magflow.CanonicalProduct{}, err)
 			return
 		}
-		rows, err := db.read.QueryContext(ctx, "SELECT c.part_number, c.source_account, c.listings, "+productSelect+
+		rows, err := db.read.QueryContext(ctx, "SELECT c.part_number, c.source_account, c.listings, "+productSelectRaw+
 			" FROM emag_canonical_products c JOIN emag_products p ON p.account = c.source_account AND p.id = c.product_id ORDER BY c.sku")
 		if err != nil {
 			yield(magflow.CanonicalProduct{}, db.wrap("export canonical", err))
@@ -185,7 +185,7 @@ func (db *DB) ExportCanonical(ctx context.Context) iter.Seq2[magflow.CanonicalPr
 			var c magflow.CanonicalProduct
 			var sp StoredProduct
 			var listings string
-			pd, fin := productDest(&sp, true)
+			pd, fin := productDest(&sp, rawFull)
 			if err := rows.Scan(append([]any{&c.PartNumber, &c.SourceAccount, &listings}, pd...)...); err != nil {
 				yield(magflow.CanonicalProduct{}, db.wrap("export canonical", err))
 				return

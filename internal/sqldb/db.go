@@ -67,6 +67,13 @@ type DB struct {
 
 	// stopCheckpoints ends the SQLite WAL checkpointer (see checkpoints).
 	stopCheckpoints func()
+
+	// lists admits list requests, first come first served, as many at a
+	// time as the read pool has connections (see admit).
+	lists chan struct{}
+
+	// driveMax overrides searchDriveMax when positive (tests).
+	driveMax int
 }
 
 // Open opens the database that rawURL names: "" (DefaultSQLitePath), a file
@@ -157,6 +164,7 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 	}
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
+	db.lists = make(chan struct{}, n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 	r.SetConnMaxLifetime(0)
@@ -212,18 +220,12 @@ func (db *DB) openPostgres(ctx context.Context, rawURL string) error {
 			Message: "malformed PostgreSQL URL: use postgres://user:password@host:5432/dbname?sslmode=disable (percent-encode special characters in the password)"}
 	}
 	db.where = Redact(rawURL)
-	// List queries are planned for their actual filters (a generic plan
-	// cannot tell a selective search from a broad one and picks scans).
-	if q := u.Query(); !q.Has("plan_cache_mode") {
-		q.Set("plan_cache_mode", "force_custom_plan")
-		u.RawQuery = q.Encode()
-		rawURL = u.String()
-	}
 	p, err := sql.Open("pgx", rawURL)
 	if err != nil {
 		return db.openError(err)
 	}
 	p.SetMaxOpenConns(max(8, runtime.NumCPU()*4))
+	db.lists = make(chan struct{}, max(4, runtime.NumCPU()*2)) // leaves connections to the writers
 	p.SetMaxIdleConns(max(8, runtime.NumCPU()*4))
 	p.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -307,6 +309,20 @@ func (db *DB) Close() error {
 		err = errors.Join(err, db.read.Close())
 	}
 	return err
+}
+
+// admit waits for a turn to run a list request and returns the function
+// that ends it. Requests beyond the pool's size would otherwise wait inside
+// database/sql, which hands a freed connection to a random waiter: under
+// load some requests wait many turns (a long latency tail). A channel
+// serves its waiters in order.
+func (db *DB) admit(ctx context.Context) (func(), error) {
+	select {
+	case db.lists <- struct{}{}:
+		return func() { <-db.lists }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // ReadDB and WriteDB expose the underlying pools to packages that need a raw

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -62,8 +63,8 @@ type ProductFilter struct {
 	MinPrice, MaxPrice    *magflow.Decimal
 	Brand                 string
 	CategoryID            int64
-	// Search matches a substring of the name, part number, part number key
-	// or an EAN, case-insensitively.
+	// Search matches words of the name, brand or EANs, or a prefix of the
+	// part number or part number key (see search.go).
 	Search string
 	Gone   GoneFilter
 	// Sort is one of ProductSorts, "-" in front for descending; ties are
@@ -71,6 +72,10 @@ type ProductFilter struct {
 	Sort   string
 	Limit  int // default 100, at most 1000
 	Offset int
+	// Extras fills each item's Images, Characteristics, Manufacturer and
+	// EURepresentative, read from its raw payload. Lists leave them empty
+	// otherwise: the payload is most of a product row's bytes.
+	Extras bool
 }
 
 // ProductSorts are the accepted ProductFilter.Sort keys.
@@ -78,7 +83,10 @@ var ProductSorts = []string{"id", "name", "part_number", "brand", "price", "stoc
 
 const productSelect = `p.account, p.id, p.part_number, p.part_number_key, p.name, p.brand, p.category_id, p.ean, p.status,
 p.validation_status, p.offer_validation_status, p.ownership, p.green_tax, p.supply_lead_time, p.safety_information,
-p.content_hash, p.first_seen_at, p.last_seen_at, p.gone_at, p.updated_at, p.raw`
+p.content_hash, p.first_seen_at, p.last_seen_at, p.gone_at, p.updated_at`
+
+// productSelectRaw is productSelect with the raw payload.
+const productSelectRaw = productSelect + ", p.raw"
 
 const offerSelect = `o.account, o.product_id, o.part_number, o.offer_id, o.sale_price, o.recommended_price, o.min_sale_price,
 o.max_sale_price, o.best_offer_price, o.currency, o.vat_id, o.status, o.general_stock, o.estimated_stock, o.stock,
@@ -86,29 +94,38 @@ o.handling_time, o.availability, o.buy_button_rank, o.number_of_offers, o.conten
 
 type scanner interface{ Scan(...any) error }
 
-// productDest returns scan targets for productSelect and a function that
-// finishes p after the scan. The images, characteristics, manufacturer and
-// EU representative are read from the raw payload; p.Raw itself is kept
-// only when withRaw.
-func productDest(p *StoredProduct, withRaw bool) ([]any, func()) {
+// rawMode says what productDest makes of the raw payload.
+type rawMode int
+
+const (
+	rawNone       rawMode = iota // not selected (productSelect)
+	rawOnlyExtras                // selected (productSelectRaw); only the rawExtras kept
+	rawFull                      // selected; the extras and Raw itself kept
+)
+
+// productDest returns scan targets for productSelect (productSelectRaw
+// unless mode is rawNone) and a function that finishes p after the scan.
+// The images, characteristics, manufacturer and EU representative are read
+// from the raw payload.
+func productDest(p *StoredProduct, mode rawMode) ([]any, func()) {
 	var ean sql.NullString
 	var raw []byte
 	var gone sql.NullTime
 	d := []any{&p.Account, &p.ID, &p.PartNumber, &p.PartNumberKey, &p.Name, &p.Brand, &p.CategoryID, &ean, &p.Status,
 		&p.ValidationStatus, &p.OfferValidationStatus, &p.Ownership, &p.GreenTax, &p.SupplyLeadTime, &p.SafetyInformation,
-		&p.ContentHash, &p.FirstSeenAt, &p.LastSeenAt, &gone, &p.UpdatedAt, &raw}
+		&p.ContentHash, &p.FirstSeenAt, &p.LastSeenAt, &gone, &p.UpdatedAt}
+	if mode != rawNone {
+		d = append(d, &raw)
+	}
 	return d, func() {
-		p.EAN = nil
-		if ean.Valid {
-			_ = json.Unmarshal([]byte(ean.String), &p.EAN)
-		}
+		p.EAN = decodeStrings(ean.String)
 		p.Raw = nil
 		p.Manufacturer, p.EURepresentative, p.Images, p.Characteristics = nil, nil, nil, nil
 		if len(raw) > 0 {
 			own := json.RawMessage(raw) // a copy the scan made
 			ex := extractRaw(own)
 			p.Manufacturer, p.EURepresentative, p.Images, p.Characteristics = ex.Manufacturer, ex.EURepresentative, ex.Images, ex.Characteristics
-			if withRaw {
+			if mode == rawFull {
 				p.Raw = own
 			}
 		}
@@ -134,10 +151,7 @@ func offerDest(o *magflow.Offer) ([]any, func() (valid bool)) {
 		o.Account, o.ProductID, o.PartNumber, o.OfferID, o.Currency, o.ContentHash = account.String, pid.Int64, pn.String, offerID.Int64, cur.String, hash.String
 		o.VatID, o.Status, o.GeneralStock, o.EstimatedStock = int(ints[0].Int64), int(ints[1].Int64), int(ints[2].Int64), int(ints[3].Int64)
 		o.BuyButtonRank, o.NumberOfOffers = int(ints[4].Int64), int(ints[5].Int64)
-		o.Stock, o.HandlingTime, o.Availability = nil, nil, nil
-		_ = json.Unmarshal([]byte(stock.String), &o.Stock)
-		_ = json.Unmarshal([]byte(ht.String), &o.HandlingTime)
-		_ = json.Unmarshal([]byte(av.String), &o.Availability)
+		o.Stock, o.HandlingTime, o.Availability = decodeWarehouses(stock.String), decodeWarehouses(ht.String), decodeWarehouses(av.String)
 		o.LastSeenAt = seen.Time.UTC()
 		o.GoneAt = timePtr(gone)
 		return true
@@ -167,7 +181,14 @@ func (db *DB) lastComplete(ctx context.Context) (map[string]time.Time, error) {
 // seenAt applies the account's last complete scan to a present product: its
 // stored last_seen_at only moves when the row is written.
 func seenAt(p *magflow.Product, scans map[string]time.Time) {
-	if t, ok := scans[p.Account]; ok && p.GoneAt == nil && t.After(p.LastSeenAt) {
+	if t, ok := scans[p.Account]; ok {
+		seenSince(p, t)
+	}
+}
+
+// seenSince is seenAt for the last complete scan t of p's account.
+func seenSince(p *magflow.Product, t time.Time) {
+	if p.GoneAt == nil && t.After(p.LastSeenAt) {
 		p.LastSeenAt = t
 	}
 }
@@ -223,11 +244,35 @@ func (db *DB) searchCond(q string) (string, []any) {
 	return "(" + cond + ")", args
 }
 
+// matchKeys runs query, which selects product keys (account, id).
+func (db *DB) matchKeys(ctx context.Context, query string, args ...any) ([]string, []int64, error) {
+	rows, err := db.readQuery(ctx, query, args...)
+	if err != nil {
+		return nil, nil, db.wrap("search products", err)
+	}
+	defer rows.Close()
+	var accounts []string
+	var ids []int64
+	for rows.Next() {
+		var a string
+		var id int64
+		if err := rows.Scan(&a, &id); err != nil {
+			return nil, nil, db.wrap("search products", err)
+		}
+		accounts, ids = append(accounts, a), append(ids, id)
+	}
+	return accounts, ids, db.wrap("search products", rows.Err())
+}
+
 // escapeLike escapes LIKE wildcards with a backslash.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// accountCond is the product list's condition on the account.
+const accountCond = "p.account = ?"
+
+// productWhere returns the FROM clause and conditions of a product list.
 func (db *DB) productWhere(f ProductFilter) (from string, where []string, args []any, err error) {
 	from = " FROM emag_products p LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id"
 	if f.Canonical {
@@ -241,7 +286,7 @@ func (db *DB) productWhere(f ProductFilter) (from string, where []string, args [
 		where = append(where, "p.gone_at IS NOT NULL")
 	}
 	if f.Account != "" {
-		add("p.account = ?", f.Account)
+		add(accountCond, f.Account)
 	}
 	if f.Status != nil {
 		add("p.status = ?", *f.Status)
@@ -323,12 +368,30 @@ func (db *DB) productOrder(sort string) (string, error) {
 	return " ORDER BY " + col + dir + ", p.account" + dir + ", p.id" + dir, nil
 }
 
+// searchDriveMax is the most matches for which a PostgreSQL search is
+// driven from its matches (see ListProducts).
+const searchDriveMax = 5000
+
 // ListProducts returns one page of products matching f and the total count.
+//
+// A search on PostgreSQL first fetches the keys of its matches (at most
+// searchDriveMax+1, by the word and part number indexes): their number is
+// the total, and the page query then joins the products to those keys, in
+// the planner's full knowledge of how few they are. Left to itself, the
+// planner has no estimate of a prefix search (it assumes 2% of the table)
+// and walks the whole table in sort order looking for a handful of rows.
+// A search with more matches walks the table in sort order, which then
+// reaches a page soon.
 func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, error) {
 	order, err := db.productOrder(f.Sort)
 	if err != nil {
 		return ProductPage{}, err
 	}
+	done, err := db.admit(ctx)
+	if err != nil {
+		return ProductPage{}, db.wrap("list products", err)
+	}
+	defer done()
 	from, where, args, err := db.productWhere(f)
 	if err != nil {
 		return ProductPage{}, err
@@ -342,33 +405,62 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 	if f.MinStock == nil && f.MaxStock == nil && f.MinPrice == nil && f.MaxPrice == nil {
 		countFrom = strings.Replace(from, " LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id", "", 1)
 	}
-	if err := db.readQueryRow(ctx, "SELECT COUNT(*)"+countFrom+w, args...).Scan(&out.Total); err != nil {
-		return ProductPage{}, db.wrap("count products", err)
+	driven := false
+	if db.dialect == Postgres && strings.TrimSpace(f.Search) != "" {
+		// The account is compared so that no index serves it: without
+		// statistics (a catalogue just synced) the planner would intersect
+		// the search's matches with every product of the account.
+		kw := strings.Replace(w, accountCond, "p.account || '' = ?", 1)
+		most := cmp.Or(db.driveMax, searchDriveMax)
+		accounts, ids, err := db.matchKeys(ctx, "SELECT p.account, p.id"+countFrom+kw+" LIMIT ?", append(args, most+1)...)
+		if err != nil {
+			return ProductPage{}, err
+		}
+		if len(ids) <= most {
+			driven, out.Total = true, len(ids)
+			from = " FROM unnest(?::text[], ?::bigint[]) AS m(account, id) JOIN emag_products p ON p.account = m.account AND p.id = m.id" +
+				strings.TrimPrefix(from, " FROM emag_products p")
+			args, w = []any{accounts, ids}, "" // the keys passed every filter
+		}
+	}
+	if !driven {
+		if err := db.readQueryRow(ctx, "SELECT COUNT(*)"+countFrom+w, args...).Scan(&out.Total); err != nil {
+			return ProductPage{}, db.wrap("count products", err)
+		}
+	}
+	offset := max(0, f.Offset)
+	if out.Total <= offset {
+		return out, nil
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	sel := "SELECT " + productSelect + ", " + offerSelect
+	mode, cols := rawNone, productSelect
+	if f.Extras {
+		mode, cols = rawOnlyExtras, productSelectRaw
+	}
+	sel := "SELECT " + cols + ", " + offerSelect + ", k.last_complete_at"
 	if f.Canonical {
 		sel += ", c.listings"
 	}
-	scans, err := db.lastComplete(ctx)
-	if err != nil {
-		return ProductPage{}, err
-	}
-	rows, err := db.readQuery(ctx, sel+from+w+order+" LIMIT ? OFFSET ?", append(args, limit, max(0, f.Offset))...)
+	// The account's last complete scan, for seenAt, comes with each row.
+	from += " LEFT JOIN emag_sync_checkpoints k ON k.account = p.account AND k.stream = '" + string(magflow.StreamProducts) + "'"
+	rows, err := db.readQuery(ctx, sel+from+w+order+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
 	if err != nil {
 		return ProductPage{}, db.wrap("list products", err)
 	}
 	defer rows.Close()
+	out.Items = make([]ProductItem, 0, min(limit, out.Total-offset))
 	for rows.Next() {
-		var it ProductItem
-		pd, pfin := productDest(&it.Product, false)
+		out.Items = append(out.Items, ProductItem{})
+		it := &out.Items[len(out.Items)-1]
+		pd, pfin := productDest(&it.Product, mode)
 		od, ofin := offerDest(&it.Offer)
-		dest := append(pd, od...)
+		var complete sql.NullTime
 		var listings string
+		dest := append(append(pd, od...), &complete)
 		if f.Canonical {
 			dest = append(dest, &listings)
 		}
@@ -377,11 +469,12 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 		}
 		pfin()
 		it.HasOffer = ofin()
-		seenAt(&it.Product.Product, scans)
+		if complete.Valid {
+			seenSince(&it.Product.Product, complete.Time.UTC())
+		}
 		if f.Canonical {
 			it.Listings = decodeListings(listings)
 		}
-		out.Items = append(out.Items, it)
 	}
 	return out, db.wrap("list products", rows.Err())
 }
@@ -397,8 +490,8 @@ type ProductDetail struct {
 // GetProduct returns the product id of account, with the raw payload.
 func (db *DB) GetProduct(ctx context.Context, account string, id int64) (ProductDetail, error) {
 	var d ProductDetail
-	pd, fin := productDest(&d.Product, true)
-	err := db.readQueryRow(ctx, "SELECT "+productSelect+" FROM emag_products p WHERE p.account = ? AND p.id = ?", account, id).Scan(pd...)
+	pd, fin := productDest(&d.Product, rawFull)
+	err := db.readQueryRow(ctx, "SELECT "+productSelectRaw+" FROM emag_products p WHERE p.account = ? AND p.id = ?", account, id).Scan(pd...)
 	if err == sql.ErrNoRows {
 		return d, magflow.Errorf(magflow.ENotFound, "product %d of account %s not found", id, account)
 	}
@@ -502,6 +595,11 @@ func (db *DB) ListOffers(ctx context.Context, f OfferFilter) ([]magflow.Offer, i
 	default:
 		return nil, 0, &magflow.Error{Code: magflow.EInvalid, Field: "sort", Message: fmt.Sprintf("unknown sort %q: use id, price, stock or updated_at, with - in front for descending", f.Sort)}
 	}
+	done, err := db.admit(ctx)
+	if err != nil {
+		return nil, 0, db.wrap("list offers", err)
+	}
+	defer done()
 	var total int
 	if err := db.readQueryRow(ctx, "SELECT COUNT(*) FROM emag_product_offers o"+w, args...).Scan(&total); err != nil {
 		return nil, 0, db.wrap("count offers", err)
@@ -534,7 +632,7 @@ func (db *DB) ListOffers(ctx context.Context, f OfferFilter) ([]magflow.Offer, i
 // memory. Stop iterating to stop the query.
 func (db *DB) ExportProducts(ctx context.Context, account string) iter.Seq2[StoredProduct, error] {
 	return func(yield func(StoredProduct, error) bool) {
-		q := "SELECT " + productSelect + " FROM emag_products p"
+		q := "SELECT " + productSelectRaw + " FROM emag_products p"
 		var args []any
 		if account != "" {
 			q += " WHERE p.account = ?"
@@ -553,7 +651,7 @@ func (db *DB) ExportProducts(ctx context.Context, account string) iter.Seq2[Stor
 		defer rows.Close()
 		for rows.Next() {
 			var p StoredProduct
-			d, fin := productDest(&p, true)
+			d, fin := productDest(&p, rawFull)
 			if err := rows.Scan(d...); err != nil {
 				yield(StoredProduct{}, db.wrap("export products", err))
 				return

@@ -61,11 +61,17 @@ func TestSearchSemantics(t *testing.T) {
 			{`"*) OR (`, nil},
 			{"x' OR 1=1 --", nil},
 		}
-		for _, c := range cases {
-			if got := search(c.q); !slices.Equal(got, c.want) {
-				t.Errorf("search %q = %v, want %v", c.q, got, c.want)
+		// Driven from the matches (the default at this size), and walking
+		// the products in order (as searches with many matches do).
+		for _, most := range []int{0, 1} {
+			db.SetSearchDriveMax(most)
+			for _, c := range cases {
+				if got := search(c.q); !slices.Equal(got, c.want) {
+					t.Errorf("drive max %d: search %q = %v, want %v", most, c.q, got, c.want)
+				}
 			}
 		}
+		db.SetSearchDriveMax(0)
 		// Renamed: the old words stop matching, the new ones match.
 		ps[1].Name = "Veioza"
 		apply(t, db, run.ID, "main", 1, ps, os)
