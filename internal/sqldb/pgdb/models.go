@@ -195,6 +195,12 @@ type EmagSyncProgress struct {
 	UpdatedAt  time.Time
 }
 
+type MagflowRateGrant struct {
+	Key       string
+	Grants    []time.Time
+	UpdatedAt time.Time
+}
+
 type Setting struct {
 	Key       string
 	Value     string

@@ -207,6 +207,12 @@ type EmagSyncProgress struct {
 	UpdatedAt  time.Time
 }
 
+type MagflowRateGrant struct {
+	Key       string
+	Grants    string
+	UpdatedAt time.Time
+}
+
 type Setting struct {
 	Key       string
 	Value     string
