@@ -4,29 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"strconv"
 
+	"modernc.org/sqlite"
+
 	"github.com/magflow/magflow"
 )
-
-// skuOf is the de-duplication key: the part number, or the product itself
-// when it has none.
-func skuOf(account string, id int64, partNumber string) string {
-	if partNumber != "" {
-		return partNumber
-	}
-	return "~" + account + ":" + strconv.FormatInt(id, 10)
-}
-
-type canonicalRow struct {
-	sku, partNumber, source string
-	productID               int64
-	listings                []listingJSON
-}
 
 // RebuildCanonical recomputes the canonical SKU table from the products
 // eMAG still lists: per part number, the product of the first account in
@@ -34,10 +21,15 @@ type canonicalRow struct {
 // every listing of the SKU (the source first) is kept with its price and
 // stock. Only canonical rows that changed are written. It returns the
 // number of duplicate listings: listings beyond the first of each SKU.
+//
+// It runs in the database, set-based, in constant memory whatever the size
+// of the catalogue: the new rows are ranked (ROW_NUMBER per SKU) and
+// aggregated (the listings as JSON) into a temporary table keyed by SKU,
+// rows whose SKU vanished or whose source changed are deleted, and the
+// rest upserted where their content hash differs.
 func (db *DB) RebuildCanonical(ctx context.Context, accountOrder []string) (int, error) {
 	var dups int
 	err := db.inTx(ctx, "rebuild canonical products", func(tx *sql.Tx) error {
-		dups = 0
 		prec := "CASE p.account"
 		var args []any
 		for i, a := range accountOrder {
@@ -48,121 +40,98 @@ func (db *DB) RebuildCanonical(ctx context.Context, accountOrder []string) (int,
 		if len(accountOrder) == 0 {
 			prec = "0"
 		}
-		q := `SELECT p.account, p.id, p.part_number, ` + db.moneyCol("o.sale_price") + `, o.currency, o.general_stock, o.status
-FROM emag_products p LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id
-WHERE p.gone_at IS NULL ORDER BY p.part_number, ` + prec + `, p.account, p.id`
-		rows, err := tx.QueryContext(ctx, db.q(q), args...)
-		if err != nil {
-			return fmt.Errorf("read listings: %w", err)
+		create, drop := canonTempSQL[db.dialect][0], canonTempSQL[db.dialect][1]
+		if _, err := tx.ExecContext(ctx, create); err != nil {
+			return fmt.Errorf("create canonical work table: %w", err)
 		}
-		want := map[string]*canonicalRow{}
-		var order []string
-		for rows.Next() {
-			var account, pn string
-			var id int64
-			var price sql.NullString
-			var cur sql.NullString
-			var stock, status sql.NullInt64
-			if err := rows.Scan(&account, &id, &pn, &price, &cur, &stock, &status); err != nil {
-				rows.Close()
-				return fmt.Errorf("read listings: %w", err)
-			}
-			var d magflow.Decimal
-			if price.Valid {
-				if db.dialect == SQLite {
-					u, _ := strconv.ParseInt(price.String, 10, 64)
-					d = magflow.NewDecimal(u)
-				} else {
-					d, _ = magflow.ParseDecimal(price.String)
-				}
-			}
-			l := listingJSON{Account: account, ProductID: id, SalePrice: d, Currency: cur.String, GeneralStock: int(stock.Int64), Status: int(status.Int64)}
-			sku := skuOf(account, id, pn)
-			if r, ok := want[sku]; ok {
-				r.listings = append(r.listings, l)
-				dups++
-				continue
-			}
-			want[sku] = &canonicalRow{sku: sku, partNumber: pn, source: account, productID: id, listings: []listingJSON{l}}
-			order = append(order, sku)
+		price, listing, agg := "COALESCE(o.sale_price, '0.0000')", "json_object(", "json_group_array("
+		if db.dialect == Postgres {
+			price, listing, agg = "COALESCE(o.sale_price, 0)::text", "json_build_object(", "json_agg("
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read listings: %w", err)
+		fill := `INSERT INTO magflow_canon (sku, part_number, source_account, product_id, accounts, listings)
+SELECT sku, MIN(CASE WHEN rn = 1 THEN part_number END), MIN(CASE WHEN rn = 1 THEN account END), MIN(CASE WHEN rn = 1 THEN id END), COUNT(*),
+` + agg + listing + `'account', account, 'product_id', id, 'sale_price', sale_price, 'currency', currency,
+'general_stock', general_stock, 'status', status) ORDER BY rn)
+FROM (SELECT l.*, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY prec, account, id) AS rn
+  FROM (SELECT CASE WHEN p.part_number <> '' THEN p.part_number ELSE '~' || p.account || ':' || p.id END AS sku,
+    p.part_number, p.account, p.id, ` + price + ` AS sale_price, COALESCE(o.currency, '') AS currency,
+    COALESCE(o.general_stock, 0) AS general_stock, COALESCE(o.status, 0) AS status, ` + prec + ` AS prec
+    FROM emag_products p LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id
+    WHERE p.gone_at IS NULL) l) r
+GROUP BY sku`
+		if _, err := tx.ExecContext(ctx, db.q(fill), args...); err != nil {
+			return fmt.Errorf("compute canonical rows: %w", err)
 		}
-
-		type storedCanon struct {
-			hash, source string
-			productID    int64
-		}
-		have := map[string]storedCanon{}
-		bySource := map[string]string{} // "account\x00id" -> sku
-		rows, err = db.txQuery(ctx, tx, "SELECT sku, content_hash, source_account, product_id FROM emag_canonical_products")
-		if err != nil {
-			return fmt.Errorf("read canonical: %w", err)
-		}
-		for rows.Next() {
-			var sku string
-			var c storedCanon
-			if err := rows.Scan(&sku, &c.hash, &c.source, &c.productID); err != nil {
-				rows.Close()
-				return fmt.Errorf("read canonical: %w", err)
-			}
-			have[sku] = c
-			bySource[c.source+"\x00"+strconv.FormatInt(c.productID, 10)] = sku
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read canonical: %w", err)
-		}
-
-		now := db.now()
-		var up [][]any
-		stale := map[string]bool{}
-		for sku := range have {
-			if want[sku] == nil {
-				stale[sku] = true
+		if db.dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, "ANALYZE magflow_canon"); err != nil {
+				return fmt.Errorf("analyze canonical rows: %w", err)
 			}
 		}
-		for _, sku := range order {
-			r := want[sku]
-			js, _ := json.Marshal(r.listings)
-			sum := sha256.Sum256([]byte(r.source + "\x00" + strconv.FormatInt(r.productID, 10) + "\x00" + string(js)))
-			h := hex.EncodeToString(sum[:])
-			if have[sku].hash == h {
-				continue
-			}
-			// The source product may have moved from another SKU's row
-			// (its part number changed): that row goes first.
-			if old, ok := bySource[r.source+"\x00"+strconv.FormatInt(r.productID, 10)]; ok && old != sku {
-				stale[old] = true
-			}
-			up = append(up, []any{sku, r.partNumber, r.source, r.productID, len(r.listings), string(js), h, now})
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(SUM(accounts - 1), 0) FROM magflow_canon").Scan(&dups); err != nil {
+			return fmt.Errorf("count duplicates: %w", err)
 		}
-		if len(stale) > 0 {
-			list := make([]string, 0, len(stale))
-			for sku := range stale {
-				list = append(list, sku)
-			}
-			for start := 0; start < len(list); start += 500 {
-				ph, a := inList(list[start:min(len(list), start+500)])
-				if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_canonical_products WHERE sku IN "+ph), a...); err != nil {
-					return fmt.Errorf("delete stale canonical rows: %w", err)
-				}
-			}
+		// A row whose SKU vanished, or whose source is now another product
+		// (the source may also have moved to another SKU's row, which the
+		// unique source index would refuse), goes first.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM emag_canonical_products WHERE NOT EXISTS (SELECT 1 FROM magflow_canon n
+WHERE n.sku = emag_canonical_products.sku AND n.source_account = emag_canonical_products.source_account AND n.product_id = emag_canonical_products.product_id)`); err != nil {
+			return fmt.Errorf("delete stale canonical rows: %w", err)
 		}
-		return db.upsertRows(ctx, tx, canonicalSpecs[db.dialect], up)
+		listingsCol := "n.listings"
+		if db.dialect == Postgres {
+			listingsCol = "n.listings::jsonb"
+		}
+		upsert := `INSERT INTO emag_canonical_products (sku, part_number, source_account, product_id, accounts, listings, content_hash, updated_at)
+SELECT sku, part_number, source_account, product_id, accounts, ` + listingsCol + `, h, ? FROM
+  (SELECT n.*, ` + db.sha256Hex("n.source_account || ':' || n.product_id || ':' || n.listings") + ` AS h FROM magflow_canon n) n WHERE true
+ON CONFLICT (sku) DO UPDATE SET part_number = excluded.part_number, accounts = excluded.accounts, listings = excluded.listings,
+content_hash = excluded.content_hash, updated_at = excluded.updated_at
+WHERE emag_canonical_products.content_hash <> excluded.content_hash`
+		if _, err := tx.ExecContext(ctx, db.q(upsert), db.now()); err != nil {
+			return fmt.Errorf("upsert canonical rows: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, drop); err != nil {
+			return fmt.Errorf("drop canonical work table: %w", err)
+		}
+		return nil
 	})
 	return dups, err
 }
 
-var canonicalSpecs = map[Dialect]*upsertSpec{SQLite: canonicalSpec(), Postgres: canonicalSpec()}
+// sha256Hex is the SQL expression of the hex SHA-256 of the text expr (on
+// SQLite, the function registered in init).
+func (db *DB) sha256Hex(expr string) string {
+	if db.dialect == Postgres {
+		return "encode(sha256(convert_to(" + expr + ", 'UTF8')), 'hex')"
+	}
+	return "magflow_sha256(" + expr + ")"
+}
 
-func canonicalSpec() *upsertSpec {
-	return &upsertSpec{table: "emag_canonical_products", key: []string{"sku"}, cols: []column{{name: "sku", pg: "text"},
-		{name: "part_number", pg: "text"}, {name: "source_account", pg: "text"}, {name: "product_id", pg: "bigint"},
-		{name: "accounts", pg: "bigint"}, {name: "listings", pg: "text", cast: "jsonb"}, {name: "content_hash", pg: "text"},
-		{name: "updated_at", pg: "timestamptz"}}}
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("magflow_sha256", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		var sum [32]byte
+		switch v := args[0].(type) {
+		case string:
+			sum = sha256.Sum256([]byte(v))
+		case []byte:
+			sum = sha256.Sum256(v)
+		case nil:
+			return nil, nil
+		default:
+			sum = sha256.Sum256(fmt.Append(nil, v))
+		}
+		return hex.EncodeToString(sum[:]), nil
+	})
+}
+
+// canonTempSQL creates and drops RebuildCanonical's work table, per
+// dialect. On SQLite it lives in the temporary store, spilled to a file
+// past the page cache.
+var canonTempSQL = map[Dialect][2]string{
+	SQLite: {`CREATE TEMP TABLE magflow_canon (sku TEXT PRIMARY KEY, part_number TEXT NOT NULL, source_account TEXT NOT NULL,
+product_id INTEGER NOT NULL, accounts INTEGER NOT NULL, listings TEXT NOT NULL)`, "DROP TABLE temp.magflow_canon"},
+	Postgres: {`CREATE TEMP TABLE magflow_canon (sku TEXT PRIMARY KEY, part_number TEXT NOT NULL, source_account TEXT NOT NULL,
+product_id BIGINT NOT NULL, accounts INTEGER NOT NULL, listings TEXT NOT NULL) ON COMMIT DROP`, "SELECT 1"},
 }
 
 // ExportCanonical streams the canonical SKU records (as of the last

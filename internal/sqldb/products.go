@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -444,29 +443,6 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 			return magflow.Errorf(magflow.EInvalid, "sync run %d is an orders run: orders are never marked gone", runID)
 		}
 		now := db.now()
-		seen := map[int64]bool{}
-		rows, err := tx.QueryContext(ctx, db.q("SELECT ids FROM emag_scan_seen WHERE account = ? AND stream = ? AND scan_id = ?"), account, string(ri.stream), ri.scanID)
-		if err != nil {
-			return fmt.Errorf("read seen ids: %w", err)
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return fmt.Errorf("read seen ids: %w", err)
-			}
-			for f := range strings.SplitSeq(s, ",") {
-				id, err := strconv.ParseInt(f, 10, 64)
-				if err == nil {
-					seen[id] = true
-				}
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read seen ids: %w", err)
-		}
-
 		var scanStart time.Time
 		if err := tx.QueryRowContext(ctx, db.q("SELECT started_at FROM emag_sync_logs WHERE id = ?"), ri.scanID).Scan(&scanStart); err != nil {
 			scanStart = ri.started
@@ -480,27 +456,43 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 		if ri.stream == magflow.StreamProducts {
 			tables = append([]struct{ table, id string }{{"emag_products", "id"}}, tables...)
 		}
+		// The ids the scan saw are kept per page as text ("1,2,3"); the
+		// rows it did not see are found by an anti-join in the database,
+		// so memory does not grow with the catalogue.
+		seen := "SELECT CAST(j.value AS INTEGER) FROM emag_scan_seen s, json_each('[' || s.ids || ']') j" +
+			" WHERE s.account = ? AND s.stream = ? AND s.scan_id = ?"
+		if db.dialect == Postgres {
+			seen = "SELECT u.id FROM emag_scan_seen s, unnest(string_to_array(s.ids, ',')::bigint[]) AS u(id)" +
+				" WHERE s.account = ? AND s.stream = ? AND s.scan_id = ?"
+		}
 		for ti, t := range tables {
-			missing, err := db.missingIDs(ctx, tx, t.table, t.id, account, seen)
+			q := "UPDATE " + t.table + " SET gone_at = ?"
+			a := []any{now}
+			if prev.Valid {
+				q += ", last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END"
+				a = append(a, prev.Time, prev.Time)
+			}
+			q += " WHERE account = ? AND gone_at IS NULL AND "
+			a = append(a, account)
+			if db.dialect == Postgres {
+				// NOT EXISTS plans as a hash anti-join that spills to disk
+				// past work_mem; NOT IN would probe a list per row.
+				q += "NOT EXISTS (SELECT 1 FROM (" + seen + ") AS seen WHERE seen.id = " + t.table + "." + t.id + ")"
+			} else {
+				// SQLite builds the IN list once, as a temporary index.
+				q += t.id + " NOT IN (" + seen + ")"
+			}
+			a = append(a, account, string(ri.stream), ri.scanID)
+			res, err := tx.ExecContext(ctx, db.q(q), a...)
 			if err != nil {
-				return err
+				return fmt.Errorf("mark %s gone: %w", t.table, err)
 			}
 			if ti == 0 {
-				n = len(missing)
-			}
-			for chunk := range slices.Chunk(missing, 5000) {
-				cond, arg := db.idsCond(t.id, chunk)
-				q := "UPDATE " + t.table + " SET gone_at = ?"
-				a := []any{now}
-				if prev.Valid {
-					q += ", last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END"
-					a = append(a, prev.Time, prev.Time)
-				}
-				q += " WHERE account = ? AND " + cond
-				a = append(a, account, arg)
-				if _, err := db.txExec(ctx, tx, q, a...); err != nil {
+				m, err := res.RowsAffected()
+				if err != nil {
 					return fmt.Errorf("mark %s gone: %w", t.table, err)
 				}
+				n = int(m)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_scan_seen WHERE account = ? AND stream = ?"), account, string(ri.stream)); err != nil {
@@ -516,23 +508,4 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 		return nil
 	})
 	return n, err
-}
-
-func (db *DB) missingIDs(ctx context.Context, tx *sql.Tx, table, idCol, account string, seen map[int64]bool) ([]int64, error) {
-	rows, err := db.txQuery(ctx, tx, "SELECT "+idCol+" FROM "+table+" WHERE account = ? AND gone_at IS NULL", account)
-	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", table, err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan %s: %w", table, err)
-		}
-		if !seen[id] {
-			out = append(out, id)
-		}
-	}
-	return out, rows.Err()
 }
