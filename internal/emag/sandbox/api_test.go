@@ -259,6 +259,10 @@ func TestPagingAndCounts(t *testing.T) {
 		{"bad order type", "order/read", `{"type":4}`, "type filter", ""},
 		{"category count", "category/count", `{}`, "", fmt.Sprintf(`{"itemsPerPage":"100","noOfItems":"%d","noOfPages":"1"}`, len(categories))},
 		{"locality count", "locality/count", `{"region2":"Ilfov"}`, "", `{"itemsPerPage":"100","noOfItems":"3","noOfPages":"1"}`},
+		{"reference too many per page", "category/read", `{"itemsPerPage":101}`, "Reading is limited to maximum 100 elements", ""},
+		{"reference filter error before paging", "locality/count", `{"emag_id":"x","itemsPerPage":101}`, "Invalid emag_id filter", ""},
+		{"orders page above 65535", "order/read", `{"currentPage":65536}`, "currentPage must be between 1 and 65535", ""},
+		{"order count ignores currentPage", "order/count", `{"currentPage":65536}`, "", `{"itemsPerPage":"100","noOfItems":"300","noOfPages":"3"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

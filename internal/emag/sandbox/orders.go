@@ -546,24 +546,27 @@ func (f *orderFilter) match(o *order) bool {
 		(f.mFrom.IsZero() || !o.modified.Before(f.mFrom)) && (f.mTo.IsZero() || !o.modified.After(f.mTo))
 }
 
+// orderQuery reads the paging and the filter of order/read and order/count
+// (the count ignores currentPage), failing the call on a bad one.
+func (c *call) orderQuery(count bool) (f orderFilter, page, per int64, ok bool) {
+	page, per, msg := c.params().paging("orders")
+	switch {
+	case msg != "":
+	case !count && page > 65535:
+		msg = "currentPage must be between 1 and 65535"
+	default:
+		f, msg = c.parseOrderFilter(count)
+	}
+	if msg != "" {
+		c.fail(msg)
+		return f, 0, 0, false
+	}
+	return f, page, per, true
+}
+
 func (c *call) orderRead() {
-	p := c.params()
-	page, per, msg := p.paging(magflow.MaxItemsPerPage)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	if per == 0 {
-		c.fail("Reading orders is limited to maximum 100 elements")
-		return
-	}
-	if page > 65535 {
-		c.fail("currentPage must be between 1 and 65535")
-		return
-	}
-	f, msg := c.parseOrderFilter(false)
-	if msg != "" {
-		c.fail(msg)
+	f, page, per, ok := c.orderQuery(false)
+	if !ok {
 		return
 	}
 	c.a.mu.RLock()
@@ -591,19 +594,8 @@ func (c *call) orderRead() {
 }
 
 func (c *call) orderCount() {
-	p := c.params()
-	_, per, msg := p.paging(magflow.MaxItemsPerPage)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	if per == 0 {
-		c.fail("Reading orders is limited to maximum 100 elements")
-		return
-	}
-	f, msg := c.parseOrderFilter(true)
-	if msg != "" {
-		c.fail(msg)
+	f, _, per, ok := c.orderQuery(true)
+	if !ok {
 		return
 	}
 	c.a.mu.RLock()

@@ -103,20 +103,24 @@ func (a *account) selectProducts(f *productFilter, page, per int64) ([]*product,
 	return out, total
 }
 
-func (c *call) productRead() {
+// productQuery reads the paging and the filter of product_offer/read and
+// /count, failing the call on a bad one.
+func (c *call) productQuery() (f productFilter, page, per int64, ok bool) {
 	p := c.params()
-	page, per, msg := p.paging(magflow.MaxItemsPerPage)
+	page, per, msg := p.paging("products")
+	if msg == "" {
+		f, msg = parseProductFilter(p)
+	}
 	if msg != "" {
 		c.fail(msg)
-		return
+		return f, 0, 0, false
 	}
-	if per == 0 {
-		c.fail("Reading products is limited to maximum 100 elements")
-		return
-	}
-	f, msg := parseProductFilter(p)
-	if msg != "" {
-		c.fail(msg)
+	return f, page, per, true
+}
+
+func (c *call) productRead() {
+	f, page, per, ok := c.productQuery()
+	if !ok {
 		return
 	}
 	a := c.a
@@ -137,19 +141,8 @@ func (c *call) productRead() {
 }
 
 func (c *call) productCount() {
-	p := c.params()
-	_, per, msg := p.paging(magflow.MaxItemsPerPage)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	if per == 0 {
-		c.fail("Reading products is limited to maximum 100 elements")
-		return
-	}
-	f, msg := parseProductFilter(p)
-	if msg != "" {
-		c.fail(msg)
+	f, _, per, ok := c.productQuery()
+	if !ok {
 		return
 	}
 	c.a.mu.RLock()

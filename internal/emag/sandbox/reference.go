@@ -35,18 +35,37 @@ func latin(s string) string {
 	return strings.NewReplacer("ă", "a", "â", "a", "î", "i", "ș", "s", "ş", "s", "ț", "t", "ţ", "t", "Ă", "A", "Â", "A", "Î", "I", "Ș", "S", "Ț", "T").Replace(s)
 }
 
-// pageOf slices a page out of n items; ok is false when itemsPerPage is
-// above maxPer.
-func pageOf(p params, n int, maxPer int64) (lo, hi, per int, msg string) {
-	page, pp, msg := p.paging(maxPer)
+// listRead answers one page of an in-memory list (the reference reads):
+// the list's filter error first, then the paging one.
+func listRead[T any](c *call, list func() ([]T, string)) {
+	rows, page, per, ok := listPaging(c, list)
+	if !ok {
+		return
+	}
+	lo := min(int((page-1)*per), len(rows))
+	c.ok(nonNil(rows[lo:min(lo+int(per), len(rows))]))
+}
+
+// listCount answers the count of an in-memory list, with listRead's errors.
+func listCount[T any](c *call, list func() ([]T, string)) {
+	rows, _, per, ok := listPaging(c, list)
+	if ok {
+		c.ok(countResult(len(rows), int(per)))
+	}
+}
+
+// listPaging selects a list and reads its paging, failing the call on an
+// error in either.
+func listPaging[T any](c *call, list func() ([]T, string)) (rows []T, page, per int64, ok bool) {
+	rows, msg := list()
+	if msg == "" {
+		page, per, msg = c.params().paging("")
+	}
 	if msg != "" {
-		return 0, 0, 0, msg
+		c.fail(msg)
+		return nil, 0, 0, false
 	}
-	if pp == 0 {
-		return 0, 0, 0, fmt.Sprintf("Reading is limited to maximum %d elements", maxPer)
-	}
-	lo = min(int((page-1)*pp), n)
-	return lo, min(lo+int(pp), n), int(pp), ""
+	return rows, page, per, true
 }
 
 func (c *call) categoryList() ([]map[string]any, string) {
@@ -87,33 +106,8 @@ func (c *call) categoryList() ([]map[string]any, string) {
 	return out, ""
 }
 
-func (c *call) categoryRead() {
-	rows, msg := c.categoryList()
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	lo, hi, _, msg := pageOf(c.params(), len(rows), 100)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	c.ok(nonNil(rows[lo:hi]))
-}
-
-func (c *call) categoryCount() {
-	rows, msg := c.categoryList()
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	_, _, per, msg := pageOf(c.params(), len(rows), 100)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	c.ok(countResult(len(rows), per))
-}
+func (c *call) categoryRead()  { listRead(c, c.categoryList) }
+func (c *call) categoryCount() { listCount(c, c.categoryList) }
 
 func (c *call) vatRead() {
 	c.okRaw([]byte(`[{"vat_id":1,"vat_rate":"0.2100","is_default":1},{"vat_id":2,"vat_rate":"0.1100","is_default":0},` +
@@ -158,33 +152,8 @@ func (c *call) localityList() ([]map[string]any, string) {
 	return out, ""
 }
 
-func (c *call) localityRead() {
-	rows, msg := c.localityList()
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	lo, hi, _, msg := pageOf(c.params(), len(rows), 100)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	c.ok(nonNil(rows[lo:hi]))
-}
-
-func (c *call) localityCount() {
-	rows, msg := c.localityList()
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	_, _, per, msg := pageOf(c.params(), len(rows), 100)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	c.ok(countResult(len(rows), per))
-}
+func (c *call) localityRead()  { listRead(c, c.localityList) }
+func (c *call) localityCount() { listCount(c, c.localityList) }
 
 var courierAccounts = []map[string]any{
 	{"account_id": 7001, "account_display_name": "Sameday cont principal", "courier_account_type": 3, "courier_name": "SAMEDAY", "courier_account_properties": []int{0, 2}, "created": "2023-03-01 09:00:00", "status": 1, "pickup_country_code": "RO"},
@@ -534,33 +503,13 @@ func (c *call) rmaSelect() ([]*rma, string) {
 func (c *call) rmaRead() {
 	c.a.mu.RLock()
 	defer c.a.mu.RUnlock()
-	rows, msg := c.rmaSelect()
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	lo, hi, _, msg := pageOf(c.params(), len(rows), 100)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	c.ok(nonNil(rows[lo:hi]))
+	listRead(c, c.rmaSelect) // the returns are encoded under the lock
 }
 
 func (c *call) rmaCount() {
 	c.a.mu.RLock()
 	defer c.a.mu.RUnlock()
-	rows, msg := c.rmaSelect()
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	_, _, per, msg := pageOf(c.params(), len(rows), 100)
-	if msg != "" {
-		c.fail(msg)
-		return
-	}
-	c.ok(countResult(len(rows), per))
+	listCount(c, c.rmaSelect)
 }
 
 var rmaTransitions = map[int][]int{2: {2, 3, 5}, 3: {3, 5, 6}, 4: {4}, 5: {5}, 6: {4, 6, 7}, 7: {7}}

@@ -275,8 +275,10 @@ func toDecimal(v any) (magflow.Decimal, error) {
 	return magflow.ParseDecimal(s)
 }
 
-// paging reads currentPage and itemsPerPage with eMAG's defaults.
-func (p params) paging(maxPer int64) (page, per int64, msg string) {
+// paging reads currentPage and itemsPerPage with eMAG's defaults. An
+// itemsPerPage above magflow.MaxItemsPerPage is refused in eMAG's words,
+// which name what is read (products, orders) when the route has a noun.
+func (p params) paging(what string) (page, per int64, msg string) {
 	page, _, err := p.intParam("currentPage")
 	if err != nil {
 		return 0, 0, "Invalid currentPage"
@@ -291,8 +293,11 @@ func (p params) paging(maxPer int64) (page, per int64, msg string) {
 	if per <= 0 {
 		per = 100
 	}
-	if per > maxPer {
-		return 0, 0, "" // caller words the limit message
+	if per > magflow.MaxItemsPerPage {
+		if what != "" {
+			what = " " + what
+		}
+		return 0, 0, fmt.Sprintf("Reading%s is limited to maximum %d elements", what, magflow.MaxItemsPerPage)
 	}
 	return page, per, ""
 }
