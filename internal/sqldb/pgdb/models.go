@@ -61,6 +61,32 @@ type EmagOrderLine struct {
 	Status        int32
 }
 
+type EmagOutbox struct {
+	ID           int64
+	Account      string
+	Kind         string
+	TargetID     int64
+	PartNumber   string
+	Fields       string
+	State        string
+	Attempts     int32
+	Route        string
+	Message      string
+	Source       string
+	SupersededBy int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	NextAt       time.Time
+	SentAt       sql.NullTime
+	DoneAt       sql.NullTime
+}
+
+type EmagOutboxLease struct {
+	Name      string
+	Owner     string
+	ExpiresAt time.Time
+}
+
 type EmagProduct struct {
 	Account               string
 	ID                    int64
