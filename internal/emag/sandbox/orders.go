@@ -609,22 +609,35 @@ func (c *call) orderCount() {
 	c.ok(countResult(n, int(per)))
 }
 
-func (c *call) orderAcknowledge() {
+// pathSellerOrder returns the seller-fulfilled order the path names, or
+// fails the call and returns nil; fbe ends the message for an order eMAG
+// fulfils. The caller holds c.a.mu.
+func (c *call) pathSellerOrder(fbe string) *order {
 	id, err := parseID(c.pathID)
 	if err != nil {
 		c.fail(fmt.Sprintf("Invalid order id %q", c.pathID))
-		return
+		return nil
 	}
-	c.a.mu.Lock()
-	defer c.a.mu.Unlock()
 	o := c.a.orderByID[id]
 	switch {
 	case o == nil:
 		c.fail(fmt.Sprintf("Order %d does not exist", id))
 	case o.Type != 3:
-		c.fail(fmt.Sprintf("Order %d is fulfilled by eMAG and cannot be acknowledged", id))
+		c.fail(fmt.Sprintf("Order %d is fulfilled by eMAG%s", id, fbe))
+	default:
+		return o
+	}
+	return nil
+}
+
+func (c *call) orderAcknowledge() {
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	o := c.pathSellerOrder(" and cannot be acknowledged")
+	switch {
+	case o == nil:
 	case o.Status != 1:
-		c.fail(fmt.Sprintf("Order %d cannot be acknowledged: only new orders (status 1) can be acknowledged, its status is %d", id, o.Status))
+		c.fail(fmt.Sprintf("Order %d cannot be acknowledged: only new orders (status 1) can be acknowledged, its status is %d", o.ID, o.Status))
 	default:
 		c.a.setStatus(o, 2, c.now.In(c.s.zone))
 		c.ok([]any{})
@@ -632,20 +645,9 @@ func (c *call) orderAcknowledge() {
 }
 
 func (c *call) orderUnlockCourier() {
-	id, err := parseID(c.pathID)
-	if err != nil {
-		c.fail(fmt.Sprintf("Invalid order id %q", c.pathID))
-		return
-	}
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
-	o := c.a.orderByID[id]
-	switch {
-	case o == nil:
-		c.fail(fmt.Sprintf("Order %d does not exist", id))
-	case o.Type != 3:
-		c.fail(fmt.Sprintf("Order %d is fulfilled by eMAG", id))
-	default:
+	if o := c.pathSellerOrder(""); o != nil {
 		o.EnforcedVendorCourierAcc = nil
 		o.setModified(c.now.In(c.s.zone))
 		c.ok([]any{})
@@ -687,13 +689,8 @@ func canTransition(o *order, to int, now time.Time) (bool, string) {
 }
 
 func (c *call) orderSave() {
-	items, ok := c.entities()
-	if !ok || len(items) == 0 {
-		c.fail("The request must contain a list of orders")
-		return
-	}
-	if len(items) > magflow.MaxBulkEntities {
-		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	items, ok := c.bulk("orders")
+	if !ok {
 		return
 	}
 	now := c.now.In(c.s.zone)
@@ -890,13 +887,8 @@ func (a *account) mergeLines(o *order, list []any, now time.Time) ([]orderLine, 
 var attachmentTypes = map[int64]bool{1: true, 3: true, 4: true, 8: true, 10: true, 11: true}
 
 func (c *call) attachmentsSave() {
-	items, ok := c.entities()
-	if !ok || len(items) == 0 {
-		c.fail("The request must contain a list of attachments")
-		return
-	}
-	if len(items) > magflow.MaxBulkEntities {
-		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	items, ok := c.bulk("attachments")
+	if !ok {
 		return
 	}
 	c.a.mu.Lock()

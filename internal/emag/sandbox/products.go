@@ -241,13 +241,8 @@ func stripPartNumber(s string) string {
 }
 
 func (c *call) productSave() {
-	items, ok := c.entities()
-	if !ok || len(items) == 0 {
-		c.fail("The request must contain a list of products")
-		return
-	}
-	if len(items) > magflow.MaxBulkEntities {
-		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	items, ok := c.bulk("products")
+	if !ok {
 		return
 	}
 	var errs, warnings []string
@@ -703,13 +698,8 @@ func charList(v any) ([]charVal, string) {
 // lightOfferSave is offer/save: updates of existing offers only, with a
 // result per offer id and a top-level isError that stays false.
 func (c *call) lightOfferSave() {
-	items, ok := c.entities()
-	if !ok || len(items) == 0 {
-		c.fail("The request must contain a list of offers")
-		return
-	}
-	if len(items) > magflow.MaxBulkEntities {
-		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	items, ok := c.bulk("offers")
+	if !ok {
 		return
 	}
 	c.a.mu.Lock()
@@ -911,13 +901,8 @@ func (c *call) offerStock() {
 }
 
 func (c *call) measurementsSave() {
-	items, ok := c.entities()
-	if !ok || len(items) == 0 {
-		c.fail("The request must contain a list of measurements")
-		return
-	}
-	if len(items) > magflow.MaxBulkEntities {
-		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	items, ok := c.bulk("measurements")
+	if !ok {
 		return
 	}
 	c.a.mu.Lock()
@@ -951,13 +936,8 @@ func (c *call) measurementsSave() {
 }
 
 func (c *call) campaignProposalsSave() {
-	items, ok := c.entities()
-	if !ok || len(items) == 0 {
-		c.fail("The request must contain a list of campaign proposals")
-		return
-	}
-	if len(items) > magflow.MaxBulkEntities {
-		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	items, ok := c.bulk("campaign proposals")
+	if !ok {
 		return
 	}
 	c.a.mu.Lock()

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/magflow/magflow"
 )
 
 type locality struct {
@@ -515,13 +513,8 @@ func (c *call) rmaCount() {
 var rmaTransitions = map[int][]int{2: {2, 3, 5}, 3: {3, 5, 6}, 4: {4}, 5: {5}, 6: {4, 6, 7}, 7: {7}}
 
 func (c *call) rmaSave() {
-	items, ok := c.entities()
-	if !ok || len(items) == 0 {
-		c.fail("The request must contain a list of returns")
-		return
-	}
-	if len(items) > magflow.MaxBulkEntities {
-		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	items, ok := c.bulk("returns")
+	if !ok {
 		return
 	}
 	c.a.mu.Lock()

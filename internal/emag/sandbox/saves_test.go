@@ -220,6 +220,33 @@ func orderStatus(t *testing.T, s *Sandbox, id int64) float64 {
 	return rows[0]["status"].(float64)
 }
 
+// TestOrderPathErrors covers the routes that name an order in their path.
+func TestOrderPathErrors(t *testing.T) {
+	t.Parallel()
+	s := newTestSandbox(t, small())
+	seller, fbe := orderIn(t, s, 1, 3), orderIn(t, s, 4, 2)
+	tests := []struct{ path, want string }{
+		{fmt.Sprintf("order/acknowledge/%d", fbe.ID), fmt.Sprintf("Order %d is fulfilled by eMAG and cannot be acknowledged", fbe.ID)},
+		{"order/acknowledge/42", "Order 42 does not exist"},
+		{"order/acknowledge/x", `Invalid order id "x"`},
+		{fmt.Sprintf("order/%d/unlock-courier", fbe.ID), fmt.Sprintf("Order %d is fulfilled by eMAG", fbe.ID)},
+		{"order/42/unlock-courier", "Order 42 does not exist"},
+		{fmt.Sprintf("order/%d/unlock-courier", seller.ID), ""},
+		{fmt.Sprintf("order/acknowledge/%d", seller.ID), ""},
+		{fmt.Sprintf("order/acknowledge/%d", seller.ID), "its status is 2"},
+	}
+	for _, tt := range tests { // in order: the last two acknowledge twice
+		e := post(t, s, tt.path, "")
+		if tt.want == "" {
+			mustOK(t, e)
+			continue
+		}
+		if !e.IsError || len(e.Messages) != 1 || !strings.Contains(e.Messages[0], tt.want) {
+			t.Errorf("%s: %+v, want %q", tt.path, e, tt.want)
+		}
+	}
+}
+
 func TestOrderLifecycle(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()

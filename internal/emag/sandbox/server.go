@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/magflow/magflow"
 )
 
 // route is one API route: its name (the fault plan and logs use it), its
@@ -142,6 +144,22 @@ func (c *call) entities() ([]map[string]any, bool) {
 		out = append(out, m)
 	}
 	return out, true
+}
+
+// bulk returns the entities of a save request, failing the call when there
+// are none or more than magflow.MaxBulkEntities; what names them in the
+// message (orders, offers, ...).
+func (c *call) bulk(what string) ([]map[string]any, bool) {
+	items, ok := c.entities()
+	switch {
+	case !ok || len(items) == 0:
+		c.fail("The request must contain a list of " + what)
+	case len(items) > magflow.MaxBulkEntities:
+		c.fail(fmt.Sprintf("You can send at most %d entities per request", magflow.MaxBulkEntities))
+	default:
+		return items, true
+	}
+	return nil, false
 }
 
 const envelopeHead = `{"isError":false,"messages":[],"errors":[],"results":`
