@@ -300,6 +300,23 @@ func eachObjectOrList(v []byte, fn func([]byte) error) error {
 	return fmt.Errorf("want an object or a list, got %s", describe(v))
 }
 
+// appendEach decodes every element of a list (as eachListItem reads it)
+// with dec into a new element of *dst; an element that fails stays
+// appended as far as it was decoded.
+func appendEach[T any](dst *[]T, list []byte, dec func(*T, []byte) error) error {
+	return eachListItem(list, func(e []byte) error {
+		*dst = append(*dst, *new(T))
+		return dec(&(*dst)[len(*dst)-1], e)
+	})
+}
+
+// decodeEach decodes a list with dec, as appendEach does, into a new slice.
+func decodeEach[T any](list []byte, dec func(*T, []byte) error) ([]T, error) {
+	var out []T
+	err := appendEach(&out, list, dec)
+	return out, err
+}
+
 // eachListItem calls fn for every element of a list; null, "" and a PHP
 // object with numeric keys ({"0":{...}}) are accepted too.
 func eachListItem(v []byte, fn func([]byte) error) error {

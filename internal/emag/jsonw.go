@@ -3,6 +3,7 @@ package emag
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/magflow/magflow"
 )
@@ -58,6 +59,13 @@ func (w *objWriter) str(k, v string) {
 func (w *objWriter) strNZ(k, v string) {
 	if v != "" {
 		w.str(k, v)
+	}
+}
+
+// timeNZ writes t as eMAG's wall clock in loc unless it is zero.
+func (w *objWriter) timeNZ(k string, t time.Time, loc *time.Location) {
+	if !t.IsZero() {
+		w.str(k, t.In(loc).Format(timeLayout))
 	}
 }
 

@@ -263,26 +263,18 @@ func (d decoder) order(o *Order, b []byte) error {
 		case "shipping_tax":
 			o.ShippingTax, err = parseDecimal(v)
 		case "shipping_tax_voucher_split":
-			o.ShippingTaxVoucherSplit, err = d.voucherSplits(v)
+			o.ShippingTaxVoucherSplit, err = decodeEach(v, voucherSplit)
 		case "customer":
 			var ok bool
 			if ok, err = objectOrEmpty(v); ok {
 				err = d.customer(&o.Customer, v)
 			}
 		case "products":
-			err = eachListItem(v, func(e []byte) error {
-				o.Products = append(o.Products, OrderProduct{})
-				return d.orderProduct(&o.Products[len(o.Products)-1], e)
-			})
+			err = appendEach(&o.Products, v, d.orderProduct)
 		case "attachments":
-			o.Attachments, err = d.attachments(v)
+			o.Attachments, err = decodeEach(v, attachment)
 		case "vouchers":
-			err = eachListItem(v, func(e []byte) error {
-				var vc Voucher
-				err := d.voucher(&vc, e)
-				o.Vouchers = append(o.Vouchers, vc)
-				return err
-			})
+			err = appendEach(&o.Vouchers, v, d.voucher)
 		case "proforms":
 			err = eachListItem(v, func(e []byte) error {
 				o.Proforms = append(o.Proforms, e)
@@ -309,21 +301,7 @@ func (d decoder) order(o *Order, b []byte) error {
 		case "finalization_date":
 			o.FinalizationDate, err = parseTime(v, d.loc)
 		case "flags":
-			err = eachListItem(v, func(e []byte) error {
-				var f OrderFlag
-				err := eachField(e, func(k, v []byte) error {
-					var err error
-					switch string(k) {
-					case "flag":
-						f.Flag, err = parseString(v)
-					case "value":
-						f.Value, err = parseString(v)
-					}
-					return wrapField(k, err)
-				})
-				o.Flags = append(o.Flags, f)
-				return err
-			})
+			err = appendEach(&o.Flags, v, orderFlag)
 		case "emag_club":
 			o.EmagClub, err = parseInt(v)
 		case "weekend_delivery":
@@ -483,6 +461,19 @@ func (d decoder) customer(c *Customer, v []byte) error {
 	})
 }
 
+func orderFlag(f *OrderFlag, v []byte) error {
+	return eachField(v, func(k, v []byte) error {
+		var err error
+		switch string(k) {
+		case "flag":
+			f.Flag, err = parseString(v)
+		case "value":
+			f.Value, err = parseString(v)
+		}
+		return wrapField(k, err)
+	})
+}
+
 func (d decoder) orderProduct(p *OrderProduct, v []byte) error {
 	return eachField(v, func(k, v []byte) error {
 		var err error
@@ -496,7 +487,7 @@ func (d decoder) orderProduct(p *OrderProduct, v []byte) error {
 		case "name":
 			p.Name, err = parseString(v)
 		case "product_voucher_split":
-			p.ProductVoucherSplit, err = d.voucherSplits(v)
+			p.ProductVoucherSplit, err = decodeEach(v, voucherSplit)
 		case "status":
 			p.Status, err = parseInt(v)
 		case "part_number":
@@ -532,29 +523,9 @@ func (d decoder) orderProduct(p *OrderProduct, v []byte) error {
 				p.Details = cloneRaw(v)
 			}
 		case "attachments":
-			p.Attachments, err = d.attachments(v)
+			p.Attachments, err = decodeEach(v, attachment)
 		case "recycle_warranties":
-			err = eachListItem(v, func(e []byte) error {
-				var r RecycleWarranty
-				err := eachField(e, func(k, v []byte) error {
-					var err error
-					switch string(k) {
-					case "quantity":
-						r.Quantity, err = parseInt(v)
-					case "sale_price":
-						r.SalePrice, err = parseDecimal(v)
-					case "vat_rate":
-						r.VATRate, err = parseDecimal(v)
-					case "product_name":
-						r.ProductName, err = parseString(v)
-					case "recycle_warranty_voucher_split":
-						r.RecycleWarrantyVoucherSplit, err = d.voucherSplits(v)
-					}
-					return wrapField(k, err)
-				})
-				p.RecycleWarranties = append(p.RecycleWarranties, r)
-				return err
-			})
+			err = appendEach(&p.RecycleWarranties, v, recycleWarranty)
 		case "serial_numbers":
 			p.SerialNumbers, err = parseString(v)
 		case "campaign":
@@ -580,32 +551,44 @@ func (d decoder) orderProduct(p *OrderProduct, v []byte) error {
 	})
 }
 
-func (d decoder) voucherSplits(v []byte) ([]VoucherSplit, error) {
-	var out []VoucherSplit
-	err := eachListItem(v, func(e []byte) error {
-		var s VoucherSplit
-		err := eachField(e, func(k, v []byte) error {
-			var err error
-			switch string(k) {
-			case "voucher_id":
-				s.VoucherID, err = parseInt64(v)
-			case "value":
-				s.Value, err = parseDecimal(v)
-			case "vat_value":
-				s.VATValue, err = parseDecimal(v)
-			case "vat":
-				s.VAT, err = parseDecimal(v)
-			case "offered_by":
-				s.OfferedBy, err = parseString(v)
-			case "voucher_name":
-				s.VoucherName, err = parseString(v)
-			}
-			return wrapField(k, err)
-		})
-		out = append(out, s)
-		return err
+func recycleWarranty(r *RecycleWarranty, v []byte) error {
+	return eachField(v, func(k, v []byte) error {
+		var err error
+		switch string(k) {
+		case "quantity":
+			r.Quantity, err = parseInt(v)
+		case "sale_price":
+			r.SalePrice, err = parseDecimal(v)
+		case "vat_rate":
+			r.VATRate, err = parseDecimal(v)
+		case "product_name":
+			r.ProductName, err = parseString(v)
+		case "recycle_warranty_voucher_split":
+			r.RecycleWarrantyVoucherSplit, err = decodeEach(v, voucherSplit)
+		}
+		return wrapField(k, err)
 	})
-	return out, err
+}
+
+func voucherSplit(s *VoucherSplit, v []byte) error {
+	return eachField(v, func(k, v []byte) error {
+		var err error
+		switch string(k) {
+		case "voucher_id":
+			s.VoucherID, err = parseInt64(v)
+		case "value":
+			s.Value, err = parseDecimal(v)
+		case "vat_value":
+			s.VATValue, err = parseDecimal(v)
+		case "vat":
+			s.VAT, err = parseDecimal(v)
+		case "offered_by":
+			s.OfferedBy, err = parseString(v)
+		case "voucher_name":
+			s.VoucherName, err = parseString(v)
+		}
+		return wrapField(k, err)
+	})
 }
 
 func (d decoder) voucher(vc *Voucher, v []byte) error {
@@ -637,32 +620,25 @@ func (d decoder) voucher(vc *Voucher, v []byte) error {
 	})
 }
 
-func (d decoder) attachments(v []byte) ([]OrderAttachmentInfo, error) {
-	var out []OrderAttachmentInfo
-	err := eachListItem(v, func(e []byte) error {
-		var a OrderAttachmentInfo
-		err := eachField(e, func(k, v []byte) error {
-			var err error
-			switch string(k) {
-			case "name":
-				a.Name, err = parseString(v)
-			case "url":
-				a.URL, err = parseString(v)
-			case "type":
-				a.Type, err = parseInt(v)
-			case "force_download":
-				a.ForceDownload, err = parseInt(v)
-			case "visibility":
-				a.Visibility, err = parseString(v)
-			case "order_id":
-				a.OrderID, err = parseInt64(v)
-			}
-			return wrapField(k, err)
-		})
-		out = append(out, a)
-		return err
+func attachment(a *OrderAttachmentInfo, v []byte) error {
+	return eachField(v, func(k, v []byte) error {
+		var err error
+		switch string(k) {
+		case "name":
+			a.Name, err = parseString(v)
+		case "url":
+			a.URL, err = parseString(v)
+		case "type":
+			a.Type, err = parseInt(v)
+		case "force_download":
+			a.ForceDownload, err = parseInt(v)
+		case "visibility":
+			a.Visibility, err = parseString(v)
+		case "order_id":
+			a.OrderID, err = parseInt64(v)
+		}
+		return wrapField(k, err)
 	})
-	return out, err
 }
 
 func (d decoder) orders(results []byte) ([]Order, error) {
@@ -719,15 +695,10 @@ func (f OrderFilter) payload(loc *time.Location) json.RawMessage {
 		w.any("status", f.Status)
 	}
 	w.intPtr("type", f.Type)
-	t := func(k string, v time.Time) {
-		if !v.IsZero() {
-			w.str(k, v.In(loc).Format(timeLayout))
-		}
-	}
-	t("createdAfter", f.CreatedAfter)
-	t("createdBefore", f.CreatedBefore)
-	t("modifiedAfter", f.ModifiedAfter)
-	t("modifiedBefore", f.ModifiedBefore)
+	w.timeNZ("createdAfter", f.CreatedAfter, loc)
+	w.timeNZ("createdBefore", f.CreatedBefore, loc)
+	w.timeNZ("modifiedAfter", f.ModifiedAfter, loc)
+	w.timeNZ("modifiedBefore", f.ModifiedBefore, loc)
 	if len(f.PaymentModeID) > 0 {
 		w.any("payment_mode_id", f.PaymentModeID)
 	}
@@ -742,15 +713,7 @@ func (c *Client) ReadOrders(ctx context.Context, f OrderFilter) ([]Order, error)
 	if e := f.validate(false); e != nil {
 		return nil, c.validated(route, e)
 	}
-	env, err := c.rpc(ctx, route, f.payload(c.loc), false)
-	if err != nil {
-		return nil, err
-	}
-	out, err := decoder{c.loc}.orders(env.Results)
-	if err != nil {
-		return nil, c.decodeErr(route, err)
-	}
-	return out, nil
+	return readWith(ctx, c, route, f.payload(c.loc), decoder{c.loc}.orders)
 }
 
 // CountOrders counts the orders f selects (order/count). Date windows need

@@ -460,24 +460,14 @@ func (o *ProductOffer) decode(b []byte) error {
 				o.SupplyLeadTime = o.OfferDetails.SupplyLeadTime
 			}
 		case "images":
-			err = eachListItem(v, func(e []byte) error {
-				var im Image
-				err := im.UnmarshalJSON(e)
-				o.Images = append(o.Images, im)
-				return err
-			})
+			err = appendEach(&o.Images, v, (*Image).UnmarshalJSON)
 		case "attachments":
 			err = eachListItem(v, func(e []byte) error {
 				o.Attachments = append(o.Attachments, cloneRaw(e))
 				return nil
 			})
 		case "characteristics":
-			err = eachListItem(v, func(e []byte) error {
-				var ch Characteristic
-				err := ch.UnmarshalJSON(e)
-				o.Characteristics = append(o.Characteristics, ch)
-				return err
-			})
+			err = appendEach(&o.Characteristics, v, (*Characteristic).UnmarshalJSON)
 		case "family":
 			var ok bool
 			ok, err = objectOrEmpty(v)
@@ -615,15 +605,7 @@ func (c *Client) ReadProductOffers(ctx context.Context, f ProductOfferFilter) ([
 	if e := f.validate(); e != nil {
 		return nil, c.validated(route, e)
 	}
-	env, err := c.rpc(ctx, route, f, false)
-	if err != nil {
-		return nil, err
-	}
-	out, err := decodeProductOffers(env.Results)
-	if err != nil {
-		return nil, c.decodeErr(route, err)
-	}
-	return out, nil
+	return readWith(ctx, c, route, f, decodeProductOffers)
 }
 
 // CountProductOffers counts the offers f selects (product_offer/count).

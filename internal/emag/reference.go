@@ -53,11 +53,16 @@ func looksKeyed(obj []byte) bool {
 }
 
 func readList[T any](ctx context.Context, c *Client, route string, payload any) ([]T, error) {
+	return readWith(ctx, c, route, payload, decodeList[T])
+}
+
+// readWith reads route and decodes its results with decode.
+func readWith[T any](ctx context.Context, c *Client, route string, payload any, decode func([]byte) ([]T, error)) ([]T, error) {
 	env, err := c.rpc(ctx, route, payload, false)
 	if err != nil {
 		return nil, err
 	}
-	out, err := decodeList[T](env.Results)
+	out, err := decode(env.Results)
 	if err != nil {
 		return nil, c.decodeErr(route, err)
 	}
@@ -203,9 +208,7 @@ func (f LocalityFilter) payload(loc *time.Location) json.RawMessage {
 	w.strNZ("name", f.Name)
 	w.strNZ("region2", f.Region2)
 	w.strNZ("country_code", f.CountryCode)
-	if !f.Modified.IsZero() {
-		w.str("modified", f.Modified.In(loc).Format(timeLayout))
-	}
+	w.timeNZ("modified", f.Modified, loc)
 	w.intNZ("currentPage", int64(f.CurrentPage))
 	w.intNZ("itemsPerPage", int64(f.ItemsPerPage))
 	b, _ := w.bytes()

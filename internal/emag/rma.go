@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/magflow/magflow"
@@ -121,12 +122,8 @@ func (f RMAFilter) payload(loc *time.Location) json.RawMessage {
 	w.intNZ("product_emag_id", f.ProductEmagID)
 	w.intNZ("request_status", int64(f.RequestStatus))
 	w.intNZ("type", int64(f.Type))
-	if !f.DateStart.IsZero() {
-		w.str("date_start", f.DateStart.In(loc).Format(timeLayout))
-	}
-	if !f.DateEnd.IsZero() {
-		w.str("date_end", f.DateEnd.In(loc).Format(timeLayout))
-	}
+	w.timeNZ("date_start", f.DateStart, loc)
+	w.timeNZ("date_end", f.DateEnd, loc)
 	w.intNZ("currentPage", int64(f.CurrentPage))
 	w.intNZ("itemsPerPage", int64(f.ItemsPerPage))
 	b, _ := w.bytes()
@@ -239,10 +236,5 @@ func (c *Client) SaveRMAs(ctx context.Context, rmas []RMASave) (SaveResult, erro
 // RMATransitionAllowed reports whether eMAG allows moving a return from one
 // request_status to another.
 func RMATransitionAllowed(from, to int) bool {
-	for _, s := range rmaTransitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(rmaTransitions[from], to)
 }
