@@ -107,14 +107,34 @@ func goneOf(v string) sqldb.GoneFilter {
 	return sqldb.GonePresent
 }
 
-func ranges(minS, maxS Opt[int], minP, maxP *magflow.Decimal) error {
+// listBounds checks the account and the stock and price bounds the
+// product and offer lists share, and parses the prices.
+func (s *Server) listBounds(account string, minS, maxS Opt[int], minPrice, maxPrice string) (minP, maxP *magflow.Decimal, err error) {
+	if err := s.checkAccount("query.account", account); err != nil {
+		return nil, nil, err
+	}
+	if minP, err = parsePrice("query.min_price", minPrice); err != nil {
+		return nil, nil, err
+	}
+	if maxP, err = parsePrice("query.max_price", maxPrice); err != nil {
+		return nil, nil, err
+	}
 	if minS.Set && maxS.Set && minS.Value > maxS.Value {
-		return invalid("query.min_stock", "min_stock is above max_stock: swap them")
+		return nil, nil, invalid("query.min_stock", "min_stock is above max_stock: swap them")
 	}
 	if minP != nil && maxP != nil && minP.Cmp(*maxP) > 0 {
-		return invalid("query.min_price", "min_price is above max_price: swap them")
+		return nil, nil, invalid("query.min_price", "min_price is above max_price: swap them")
 	}
-	return nil
+	return minP, maxP, nil
+}
+
+// sortKey is the store's sort key for a list's sort parameter: "id" is
+// the store's default order.
+func sortKey(sort string) string {
+	if sort == "id" {
+		return ""
+	}
+	return sort
 }
 
 func (s *Server) registerCatalog() {
@@ -123,28 +143,15 @@ func (s *Server) registerCatalog() {
 		Summary: "List products", Security: bearerAuth, Errors: []int{400, 401, 429},
 		Description: "Products with filters, search and stable sorting; canonical (one row per SKU) by default, per account with view=account.",
 	}, func(ctx context.Context, in *ProductListInput) (*ProductListOutput, error) {
-		if err := s.checkAccount("query.account", in.Account); err != nil {
-			return nil, err
-		}
-		minP, err := parsePrice("query.min_price", in.MinPrice)
+		minP, maxP, err := s.listBounds(in.Account, in.MinStock, in.MaxStock, in.MinPrice, in.MaxPrice)
 		if err != nil {
-			return nil, err
-		}
-		maxP, err := parsePrice("query.max_price", in.MaxPrice)
-		if err != nil {
-			return nil, err
-		}
-		if err := ranges(in.MinStock, in.MaxStock, minP, maxP); err != nil {
 			return nil, err
 		}
 		f := sqldb.ProductFilter{
 			Canonical: in.View != "account", Account: in.Account, Status: in.Status.Ptr(), ValidationStatus: in.ValidationStatus.Ptr(),
 			OfferValidationStatus: in.OfferValidationStatus.Ptr(), MinStock: in.MinStock.Ptr(), MaxStock: in.MaxStock.Ptr(),
 			MinPrice: minP, MaxPrice: maxP, Brand: in.Brand, CategoryID: in.CategoryID.Value, Search: in.Search,
-			Gone: goneOf(in.Gone), Sort: in.Sort, Limit: in.Limit, Offset: in.Offset,
-		}
-		if f.Sort == "id" {
-			f.Sort = ""
+			Gone: goneOf(in.Gone), Sort: sortKey(in.Sort), Limit: in.Limit, Offset: in.Offset,
 		}
 		page, err := s.db.ListProducts(ctx, f)
 		if err != nil {
@@ -207,25 +214,12 @@ func (s *Server) registerCatalog() {
 		Summary: "List offers", Security: bearerAuth, Errors: []int{400, 401, 429},
 		Description: "Every account's offers (price, stock, status) with filters and stable sorting.",
 	}, func(ctx context.Context, in *OfferListInput) (*OfferListOutput, error) {
-		if err := s.checkAccount("query.account", in.Account); err != nil {
-			return nil, err
-		}
-		minP, err := parsePrice("query.min_price", in.MinPrice)
+		minP, maxP, err := s.listBounds(in.Account, in.MinStock, in.MaxStock, in.MinPrice, in.MaxPrice)
 		if err != nil {
-			return nil, err
-		}
-		maxP, err := parsePrice("query.max_price", in.MaxPrice)
-		if err != nil {
-			return nil, err
-		}
-		if err := ranges(in.MinStock, in.MaxStock, minP, maxP); err != nil {
 			return nil, err
 		}
 		f := sqldb.OfferFilter{Account: in.Account, Status: in.Status.Ptr(), MinStock: in.MinStock.Ptr(), MaxStock: in.MaxStock.Ptr(),
-			MinPrice: minP, MaxPrice: maxP, Search: in.Search, Gone: goneOf(in.Gone), Sort: in.Sort, Limit: in.Limit, Offset: in.Offset}
-		if f.Sort == "id" {
-			f.Sort = ""
-		}
+			MinPrice: minP, MaxPrice: maxP, Search: in.Search, Gone: goneOf(in.Gone), Sort: sortKey(in.Sort), Limit: in.Limit, Offset: in.Offset}
 		offers, total, err := s.db.ListOffers(ctx, f)
 		if err != nil {
 			return nil, problemOf(err, s.log)

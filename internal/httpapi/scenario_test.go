@@ -95,6 +95,9 @@ func TestScenarios(t *testing.T) {
 			// Offers and orders.
 			{"offers", "GET", base + "/offers/all?account=main&min_price=1&sort=stock", view, nil, 200, `"sale_price"`},
 			{"offers bad", "GET", base + "/offers/all?status=9", view, nil, 400, "query.status"},
+			{"offers inverted prices", "GET", base + "/offers/all?min_price=10&max_price=9.99", view, nil, 400, "min_price is above max_price"},
+			{"offers bad max price", "GET", base + "/offers/all?max_price=-1", view, nil, 400, "query.max_price"},
+			{"offers unknown account", "GET", base + "/offers/all?account=nope&min_price=abc", view, nil, 400, "unknown account"},
 			{"orders", "GET", base + "/orders/all?status=1&since=2000-01-01T00:00:00Z", view, nil, 200, `"items"`},
 			{"orders bad date", "GET", base + "/orders/all?since=yesterday", view, nil, 400, "query.since"},
 			{"order", "GET", fmt.Sprintf("%s/orders/%d?account=main", base, oid), view, nil, 200, `"lines"`},
