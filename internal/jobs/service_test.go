@@ -70,12 +70,6 @@ func storedIDs(t *testing.T, db *sqldb.DB, account string) []int64 {
 	return ids
 }
 
-func sortedIDs(ids []int64) []int64 {
-	out := slices.Clone(ids)
-	slices.Sort(out)
-	return out
-}
-
 // waitJobs waits for n sync jobs to end and returns how each ended.
 func waitJobs(t *testing.T, events <-chan *river.Event, n int) map[river.EventKind]int {
 	t.Helper()
@@ -153,7 +147,7 @@ func TestSyncJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, acct := range []string{"main", "fbe"} {
-				if got, want := storedIDs(t, a.DB, acct), sortedIDs(sb.ProductIDs(acct)); !slices.Equal(got, want) {
+				if got, want := storedIDs(t, a.DB, acct), slices.Sorted(slices.Values(sb.ProductIDs(acct))); !slices.Equal(got, want) {
 					t.Errorf("%s: stored %d products, the sandbox has %d", acct, len(got), len(want))
 				}
 			}
@@ -255,7 +249,7 @@ func TestReaperTakesOverExpiredRun(t *testing.T) {
 			if taker.Counters.Inserted != 600-before {
 				t.Errorf("takeover run inserted %d, want the %d not stored before", taker.Counters.Inserted, 600-before)
 			}
-			if got, want := storedIDs(t, a.DB, "main"), sortedIDs(sb.ProductIDs("main")); !slices.Equal(got, want) {
+			if got, want := storedIDs(t, a.DB, "main"), slices.Sorted(slices.Values(sb.ProductIDs("main"))); !slices.Equal(got, want) {
 				t.Errorf("stored %d products, the sandbox has %d", len(got), len(want))
 			}
 		})

@@ -96,12 +96,6 @@ func storedIDs(t *testing.T, db *sqldb.DB, account string) []int64 {
 	return ids
 }
 
-func sortedIDs(ids []int64) []int64 {
-	out := slices.Clone(ids)
-	slices.Sort(out)
-	return out
-}
-
 func TestSyncIsCompleteThenIdempotent(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
@@ -113,7 +107,7 @@ func TestSyncIsCompleteThenIdempotent(t *testing.T) {
 			t.Fatalf("status %s: %+v", rep.Status(), rep.Runs)
 		}
 		for _, acct := range []string{"main", "fbe"} {
-			if got, want := storedIDs(t, db, acct), sortedIDs(h.sb.ProductIDs(acct)); !slices.Equal(got, want) {
+			if got, want := storedIDs(t, db, acct), slices.Sorted(slices.Values(h.sb.ProductIDs(acct))); !slices.Equal(got, want) {
 				t.Errorf("%s: stored %d products, sandbox has %d", acct, len(got), len(want))
 			}
 			r := run(t, rep, acct, magflow.StreamProducts)
@@ -160,7 +154,7 @@ func TestFailedPageBecomesAHoleAndIsFilledNextRun(t *testing.T) {
 		if second.Status != magflow.RunCompleted {
 			t.Fatalf("second run: %s %q", second.Status, second.Reason)
 		}
-		if got, want := storedIDs(t, db, "main"), sortedIDs(h.sb.ProductIDs("main")); !slices.Equal(got, want) {
+		if got, want := storedIDs(t, db, "main"), slices.Sorted(slices.Values(h.sb.ProductIDs("main"))); !slices.Equal(got, want) {
 			t.Errorf("after the hole was filled: %d stored, %d in the sandbox", len(got), len(want))
 		}
 		if holes, _ := db.Holes(context.Background(), "main", magflow.StreamProducts); len(holes) != 0 {
