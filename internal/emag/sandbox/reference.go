@@ -87,12 +87,8 @@ func (c *call) categoryList() ([]map[string]any, string) {
 		row := map[string]any{"id": cat.id, "name": cat.name, "is_allowed": 1, "parent_id": 1000 + cat.id%7,
 			"is_ean_mandatory": ean, "is_warranty_mandatory": warr}
 		if ids != nil {
-			var vals []string
-			for _, col := range colors {
-				vals = append(vals, col)
-			}
 			row["characteristics"] = []map[string]any{
-				{"id": 5213, "name": "Culoare", "type_id": 11, "display_order": 1, "is_mandatory": 1, "is_filter": 1, "allow_new_value": 1, "values": vals, "tags": []string{}},
+				{"id": 5213, "name": "Culoare", "type_id": 11, "display_order": 1, "is_mandatory": 1, "is_filter": 1, "allow_new_value": 1, "values": colors, "tags": []string{}},
 				{"id": 6779, "name": "Producător", "type_id": 11, "display_order": 2, "is_mandatory": 0, "is_filter": 1, "allow_new_value": 1, "values": cat.brands, "tags": []string{}},
 				{"id": 6506, "name": "Mărime", "type_id": 60, "display_order": 3, "is_mandatory": 0, "is_filter": 1, "allow_new_value": 0, "values": []string{"S", "M", "L", "XL"}, "tags": []string{"original", "converted"}},
 			}
