@@ -72,6 +72,11 @@ func BenchmarkListProductsSearch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// As a sync ends (the engine rebuilds the canonical view, which
+			// also merges the SQLite word index).
+			if _, err := db.RebuildCanonical(ctx, []string{"main"}); err != nil {
+				b.Fatal(err)
+			}
 			var mu sync.Mutex
 			var lat []time.Duration
 			b.SetParallelism((50 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)) // 50 clients
