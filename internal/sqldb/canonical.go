@@ -49,17 +49,30 @@ func (db *DB) RebuildCanonical(ctx context.Context, accountOrder []string) (int,
 		if db.dialect == Postgres {
 			price, listing, agg = "COALESCE(o.sale_price, 0)::text", "json_build_object(", "json_agg("
 		}
-		fill := `INSERT INTO magflow_canon (sku, part_number, source_account, product_id, accounts, listings)
-SELECT sku, MIN(CASE WHEN rn = 1 THEN part_number END), MIN(CASE WHEN rn = 1 THEN account END), MIN(CASE WHEN rn = 1 THEN id END), COUNT(*),
-` + agg + listing + `'account', account, 'product_id', id, 'sale_price', sale_price, 'currency', currency,
-'general_stock', general_stock, 'status', status) ORDER BY rn)
-FROM (SELECT l.*, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY prec, account, id) AS rn
-  FROM (SELECT CASE WHEN p.part_number <> '' THEN p.part_number ELSE '~' || p.account || ':' || p.id END AS sku,
+		listings := `'account', account, 'product_id', id, 'sale_price', sale_price, 'currency', currency,
+'general_stock', general_stock, 'status', status)`
+		rows := `SELECT CASE WHEN p.part_number <> '' THEN p.part_number ELSE '~' || p.account || ':' || p.id END AS sku,
     p.part_number, p.account, p.id, ` + price + ` AS sale_price, COALESCE(o.currency, '') AS currency,
     COALESCE(o.general_stock, 0) AS general_stock, COALESCE(o.status, 0) AS status, ` + prec + ` AS prec
     FROM emag_products p LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id
-    WHERE p.gone_at IS NULL) l) r
+    WHERE p.gone_at IS NULL`
+		// PostgreSQL ranks each SKU's listings with a window function and
+		// aggregates them in rank order. SQLite would sort three times
+		// (window, GROUP BY, ordered aggregate), each sort holding up to
+		// 4 MB in memory: instead one sort orders the listings by SKU and
+		// precedence, GROUP BY reads them in that order (the plan has no
+		// other sort), and the source is the first listing.
+		fill := `INSERT INTO magflow_canon (sku, part_number, source_account, product_id, accounts, listings)
+SELECT sku, pn, json_extract(l, '$[0].account'), json_extract(l, '$[0].product_id'), n, l
+FROM (SELECT sku, MIN(part_number) AS pn, COUNT(*) AS n, ` + agg + listing + listings + `) AS l
+  FROM (` + rows + ` ORDER BY sku, prec, p.account, p.id) r GROUP BY sku) g`
+		if db.dialect == Postgres {
+			fill = `INSERT INTO magflow_canon (sku, part_number, source_account, product_id, accounts, listings)
+SELECT sku, MIN(CASE WHEN rn = 1 THEN part_number END), MIN(CASE WHEN rn = 1 THEN account END), MIN(CASE WHEN rn = 1 THEN id END), COUNT(*),
+` + agg + listing + listings + ` ORDER BY rn)
+FROM (SELECT l.*, ROW_NUMBER() OVER (PARTITION BY sku ORDER BY prec, account, id) AS rn FROM (` + rows + `) l) r
 GROUP BY sku`
+		}
 		if _, err := tx.ExecContext(ctx, db.q(fill), args...); err != nil {
 			return fmt.Errorf("compute canonical rows: %w", err)
 		}
