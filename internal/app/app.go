@@ -21,6 +21,7 @@ import (
 	"github.com/magflow/magflow/internal/ratelimit"
 	"github.com/magflow/magflow/internal/sqldb"
 	"github.com/magflow/magflow/internal/syncer"
+	"github.com/magflow/magflow/internal/twoway"
 )
 
 // Options configure an App.
@@ -59,6 +60,9 @@ type App struct {
 	// API answers a sync start with run ids) and reads eMAG through
 	// syncer.SpaceRequests (the API's delay_between_requests).
 	Engine *syncer.Engine
+	// TwoWay writes to eMAG: the outbox drainers, order callbacks and
+	// reconciliation.
+	TwoWay *twoway.Service
 }
 
 // New opens the database (migrating it unless told not to) and assembles
@@ -106,6 +110,9 @@ func Assemble(db *sqldb.DB, opts Options) (*App, error) {
 	}
 	a.Clients, a.Stats, err = newClients(cfg, a.Logger, a.Limiters, ClientOptions{HTTPClient: opts.HTTPClient, Retry: opts.Retry, Hooks: a.Metrics.EMAGHooks()})
 	if err != nil {
+		return nil, err
+	}
+	if a.TwoWay, err = newTwoWay(db, cfg, a.Clients, a.Logger); err != nil {
 		return nil, err
 	}
 	var accounts []syncer.Account

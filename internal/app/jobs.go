@@ -17,6 +17,9 @@ type JobsOptions struct {
 func NewJobs(a *App, opts JobsOptions) (*jobs.Service, error) {
 	o := opts.Options
 	o.DB, o.Engine = a.DB, a.Engine
+	if o.TwoWay == nil && a.TwoWay != nil {
+		o.TwoWay = a.TwoWay
+	}
 	if o.Logger == nil {
 		o.Logger = a.Logger
 	}

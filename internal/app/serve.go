@@ -55,6 +55,7 @@ func NewAPI(a *App, opts APIOptions) (*httpapi.Server, error) {
 		RateLimits: opts.RateLimits,
 		Version:    opts.Version,
 		UI:         web.Handler(web.Options{Accounts: webAccounts(cfg), Version: opts.Version}),
+		TwoWay:     a.TwoWay,
 	})
 }
 

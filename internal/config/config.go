@@ -61,6 +61,9 @@ type Account struct {
 	Delay time.Duration
 	// CallbackToken protects the order callback URL registered in eMAG.
 	CallbackToken Secret
+	// AutoAck acknowledges new orders automatically once stored
+	// (EMAG_<NAME>_AUTO_ACK, default true).
+	AutoAck bool
 }
 
 // Domain returns the account as the domain knows it.
@@ -240,6 +243,7 @@ func (p *parser) account(name string) Account {
 	}
 	a.Delay = time.Duration(delay * float64(time.Second))
 	a.CallbackToken = Secret(p.str(pre+"CALLBACK_TOKEN", ""))
+	a.AutoAck = p.boolean(pre+"AUTO_ACK", true)
 	return a
 }
 

@@ -48,6 +48,7 @@ func (c *Config) Print(w io.Writer) error {
 		row(pre+"MAX_PAGES", a.MaxPages)
 		row(pre+"DELAY", a.Delay.Seconds())
 		row(pre+"CALLBACK_TOKEN", orUnset(a.CallbackToken.String()))
+		row(pre+"AUTO_ACK", a.AutoAck)
 	}
 	return tw.Flush()
 }

@@ -95,7 +95,8 @@ func setup(t testing.TB, d sqldb.Dialect, o setupOptions) *env {
 		SyncInterval: 60 * 60e9, OrdersSyncInterval: 5 * 60e9, OrdersBackfill: 90 * 24 * 3600e9}
 	for _, a := range sb.Accounts() {
 		cfg.Accounts = append(cfg.Accounts, config.Account{Name: a.Name, Platform: magflow.Platforms["emag.ro"], BaseURL: a.BaseURL,
-			Username: a.Username, Password: config.Secret(a.Password), OrdersRPS: 1000, OtherRPS: 1000})
+			Username: a.Username, Password: config.Secret(a.Password), OrdersRPS: 1000, OtherRPS: 1000,
+			CallbackToken: config.Secret("callback-" + a.Name), AutoAck: true})
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

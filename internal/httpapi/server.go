@@ -79,6 +79,8 @@ type Options struct {
 	// UI, when set, serves the dashboard (internal/web) at GET / and
 	// GET /assets/*; it reads everything through this API.
 	UI http.Handler
+	// TwoWay, when set, takes offer changes and eMAG's order callbacks.
+	TwoWay TwoWay
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and call
@@ -203,6 +205,8 @@ func (s *Server) routes() {
 	s.registerStatus()
 	s.registerExport()
 	s.registerProgress()
+	s.registerOfferWrites()
+	s.registerCallbacks(r)
 
 	r.With(s.requireUser).Get("/metrics", s.metrics.Handler().ServeHTTP)
 	r.With(s.requireUser).Get("/openapi.json", s.serveOpenAPI)

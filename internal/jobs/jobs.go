@@ -62,6 +62,10 @@ type Options struct {
 	FetchPollInterval time.Duration
 	// NoSchedule leaves out the periodic sync jobs (the reaper stays).
 	NoSchedule bool
+	// TwoWay, when set, runs the outbox drainers with the service and
+	// reconciles orders every ReconcileInterval (DefaultReconcileInterval).
+	TwoWay            TwoWay
+	ReconcileInterval time.Duration
 }
 
 // Service is River on MagFlow's database: workers for the sync and reaper
@@ -110,6 +114,10 @@ func New(opts Options) (*Service, error) {
 	reaper := river.NewPeriodicJob(TickSchedule{Key: "reaper", Interval: opts.ReapInterval, Jitter: opts.ReapInterval / 10},
 		func() (river.JobArgs, *river.InsertOpts) { return ReapArgs{}, nil },
 		&river.PeriodicJobOpts{ID: "reaper", RunOnStart: true})
+	twoWayJobs, err := s.addTwoWay(workers)
+	if err != nil {
+		return nil, err
+	}
 	host, _ := os.Hostname()
 	client, err := river.NewClient(s.driver, &river.Config{
 		// host_pid_start, so that an operator (and the tests) can tell which
@@ -122,7 +130,7 @@ func New(opts Options) (*Service, error) {
 			QueueMaintenance: {MaxWorkers: 1},
 		},
 		Workers:      workers,
-		PeriodicJobs: []*river.PeriodicJob{reaper},
+		PeriodicJobs: append([]*river.PeriodicJob{reaper}, twoWayJobs...),
 		// Poll: database/sql has no LISTEN, and SQLite no server to notify.
 		PollOnly:          true,
 		FetchPollInterval: opts.FetchPollInterval,
@@ -205,6 +213,10 @@ func (s *Service) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("start the River client: %w", err)
 	}
+	if err := s.startTwoWay(rctx); err != nil {
+		cancel()
+		return err
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -226,7 +238,7 @@ func (s *Service) Start(ctx context.Context) error {
 // it) and returns once River has recorded every job, or when ctx ends.
 func (s *Service) Stop(ctx context.Context) error {
 	s.stopping.Store(true)
-	err := s.client.StopAndCancel(ctx)
+	err := errors.Join(s.client.StopAndCancel(ctx), s.stopTwoWay(ctx))
 	s.mu.Lock()
 	cancel, done := s.cancel, s.done
 	s.mu.Unlock()

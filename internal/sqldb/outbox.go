@@ -438,6 +438,34 @@ func (db *DB) DueOutbox(ctx context.Context, account, kind string, limit int) ([
 		account, kind, db.now(), max(limit, 1))
 }
 
+// OpenOutbox returns up to limit entries of account and kind waiting to be
+// sent (pending, or retrying whether due or not), oldest first: a drainer
+// holds an offer's later changes back while an earlier one waits for its
+// retry.
+func (db *DB) OpenOutbox(ctx context.Context, account, kind string, limit int) ([]OutboxEntry, error) {
+	return db.outboxWhere(ctx, "open outbox entries", "account = ? AND kind = ? AND state IN ('pending', 'retrying') ORDER BY id LIMIT ?",
+		account, kind, max(limit, 1))
+}
+
+// OutboxWork reports, from the read pool, whether account has entries of
+// kind to send or settle now, or, with missingAcks, stored new orders
+// without an acknowledgement: idle drainers ask it before taking their
+// lease, so that polling costs no write.
+func (db *DB) OutboxWork(ctx context.Context, account, kind string, missingAcks bool) (bool, error) {
+	q := `SELECT EXISTS (SELECT 1 FROM emag_outbox WHERE account = ? AND kind = ? AND state IN ('pending', 'retrying', 'sending') AND (state = 'sending' OR next_at <= ?))`
+	args := []any{account, kind, db.now()}
+	if missingAcks {
+		q += ` OR EXISTS (SELECT 1 FROM emag_orders o WHERE o.account = ? AND o.status = 1 AND o.type = 3
+AND NOT EXISTS (SELECT 1 FROM emag_outbox x WHERE x.account = o.account AND x.kind = 'ack' AND x.target_id = o.id))`
+		args = append(args, account)
+	}
+	var has bool
+	if err := db.read.QueryRowContext(ctx, db.q(q), args...).Scan(&has); err != nil {
+		return false, db.wrap("look for outbox work", err)
+	}
+	return has, nil
+}
+
 // SendingOutbox returns every entry of account and kind in state sending:
 // sent without a recorded outcome.
 func (db *DB) SendingOutbox(ctx context.Context, account, kind string) ([]OutboxEntry, error) {
