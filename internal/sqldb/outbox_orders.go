@@ -157,9 +157,10 @@ ON CONFLICT DO NOTHING`), now, now, now, account)
 }
 
 // CountOrdersByStatus counts the stored orders of account (both types)
-// whose order date lies in [since, until), per status.
+// whose order date lies in [since, until] (both ends included, as eMAG's
+// createdAfter and createdBefore), per status.
 func (db *DB) CountOrdersByStatus(ctx context.Context, account string, since, until time.Time) (map[int]int, error) {
-	rows, err := db.read.QueryContext(ctx, db.q("SELECT status, COUNT(*) FROM emag_orders WHERE account = ? AND date >= ? AND date < ? GROUP BY status"),
+	rows, err := db.read.QueryContext(ctx, db.q("SELECT status, COUNT(*) FROM emag_orders WHERE account = ? AND date >= ? AND date <= ? GROUP BY status"),
 		account, since.UTC(), until.UTC())
 	if err != nil {
 		return nil, db.wrap("count orders by status", err)
