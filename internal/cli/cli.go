@@ -72,6 +72,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		sandboxCmd(e),
 		migrateCmd(e),
 		exportCmd(e),
+		offersCmd(e),
 		serveCmd(e),
 		workerCmd(e),
 		userCmd(e),
