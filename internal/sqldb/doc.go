@@ -11,7 +11,15 @@
 //
 // Product search matches whole words of the name, brand and EANs (the last
 // word of the search as a prefix) or a prefix of the part number or part
-// number key, alike on both engines (see search.go).
+// number key, alike on both engines (see search.go). On PostgreSQL a search
+// fetches the keys of its matches first and joins the page to them (see
+// ListProducts); on SQLite the matches drive the query, and the word index is
+// merged as each products sync ends (RebuildCanonical).
+//
+// The end-of-scan work is set-based, in constant memory whatever the size of
+// the catalogue: RebuildCanonical aggregates each SKU's listings in SQL and
+// writes only rows whose hash changed; MarkGone finds unseen rows with an
+// anti-join.
 //
 // Amounts: PostgreSQL keeps exact NUMERIC(19,4). SQLite keeps the exact
 // 4-decimal text in the named column and, beside it, the amount times 10^4 as

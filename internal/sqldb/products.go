@@ -474,14 +474,12 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 			}
 			q += " WHERE account = ? AND gone_at IS NULL AND "
 			a = append(a, account)
-			if db.dialect == Postgres {
-				// NOT EXISTS plans as a hash anti-join that spills to disk
-				// past work_mem; NOT IN would probe a list per row.
-				q += "NOT EXISTS (SELECT 1 FROM (" + seen + ") AS seen WHERE seen.id = " + t.table + "." + t.id + ")"
-			} else {
-				// SQLite builds the IN list once, as a temporary index.
-				q += t.id + " NOT IN (" + seen + ")"
-			}
+			// NOT IN: SQLite builds the list once as a temporary index,
+			// PostgreSQL as a hashed subplan (ids are never NULL). A NOT
+			// EXISTS would be planned on PostgreSQL from an estimate of ten
+			// ids per page row, as a nested loop over every seen id for
+			// every row: quadratic.
+			q += t.id + " NOT IN (" + seen + ")"
 			a = append(a, account, string(ri.stream), ri.scanID)
 			res, err := tx.ExecContext(ctx, db.q(q), a...)
 			if err != nil {
