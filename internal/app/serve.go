@@ -56,6 +56,7 @@ func NewAPI(a *App, opts APIOptions) (*httpapi.Server, error) {
 		Version:    opts.Version,
 		UI:         web.Handler(web.Options{Accounts: webAccounts(cfg), Version: opts.Version}),
 		TwoWay:     a.TwoWay,
+		Accounts:   accountInfos(cfg),
 	})
 }
 
@@ -65,6 +66,17 @@ func webAccounts(cfg *config.Config) []web.Account {
 	out := make([]web.Account, len(cfg.Accounts))
 	for i, ac := range cfg.Accounts {
 		out[i] = web.Account{Name: ac.Name, Platform: ac.Platform.Code, Currency: ac.Platform.Currency, OrdersRPS: ac.OrdersRPS, OtherRPS: ac.OtherRPS}
+	}
+	return out
+}
+
+// accountInfos is what the API reports of each account to its users: the
+// platform and rate limits, never a credential.
+func accountInfos(cfg *config.Config) []httpapi.AccountInfo {
+	out := make([]httpapi.AccountInfo, len(cfg.Accounts))
+	for i, ac := range cfg.Accounts {
+		out[i] = httpapi.AccountInfo{Name: ac.Name, Platform: ac.Platform.Code, Currency: ac.Platform.Currency,
+			OrdersRPS: ac.OrdersRPS, OtherRPS: ac.OtherRPS, BaseURLIsOfficial: ac.Official()}
 	}
 	return out
 }

@@ -81,6 +81,9 @@ type Options struct {
 	UI http.Handler
 	// TwoWay, when set, takes offer changes and eMAG's order callbacks.
 	TwoWay TwoWay
+	// Accounts are the configured accounts in precedence order, reported by
+	// GET .../accounts (to authenticated users only).
+	Accounts []AccountInfo
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and call
@@ -198,6 +201,7 @@ func (s *Server) routes() {
 
 	s.registerAuth()
 	s.registerHealth()
+	s.registerAccounts()
 	s.registerCatalog()
 	s.registerOrders()
 	s.registerSync()
