@@ -54,20 +54,10 @@ func NewAPI(a *App, opts APIOptions) (*httpapi.Server, error) {
 		},
 		RateLimits: opts.RateLimits,
 		Version:    opts.Version,
-		UI:         web.Handler(web.Options{Accounts: webAccounts(cfg), Version: opts.Version}),
+		UI:         web.Handler(web.Options{Version: opts.Version}),
 		TwoWay:     a.TwoWay,
 		Accounts:   accountInfos(cfg),
 	})
-}
-
-// webAccounts is what the dashboard shows of each account beside the API's
-// figures: its platform and rate limits, never a credential.
-func webAccounts(cfg *config.Config) []web.Account {
-	out := make([]web.Account, len(cfg.Accounts))
-	for i, ac := range cfg.Accounts {
-		out[i] = web.Account{Name: ac.Name, Platform: ac.Platform.Code, Currency: ac.Platform.Currency, OrdersRPS: ac.OrdersRPS, OtherRPS: ac.OtherRPS}
-	}
-	return out
 }
 
 // accountInfos is what the API reports of each account to its users: the

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -336,6 +337,28 @@ func dashboard(t *testing.T, d sqldb.Dialect) {
 	b.do("open the dashboard", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(srv.base+"/"), chromedp.WaitVisible(chromedp.ID("login-username")))
 	b.accessible("login")
 	b.shot("01-login")
+	// Before a login nothing tells of the accounts: not the page as served,
+	// nor the page the browser built from it.
+	res, err := http.Get(srv.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, html := range map[string]string{"served": string(served), "rendered": eval[string](b, `document.documentElement.outerHTML`)} {
+		// "main" is also the page's landmark id, so that name is looked for as a value.
+		for _, leak := range []string{"fbe", `:"main"`, `"name"`, "emag.ro", "RON", "data-account", "orders_rps"} {
+			if strings.Contains(html, leak) {
+				t.Errorf("the %s login page contains %q: %s", name, leak, html)
+			}
+		}
+	}
+	if got := eval[string](b, `document.getElementById("magflow-config").textContent + " " + document.getElementById("foot").textContent`); got != `{"version":"test"} MagFlow test` {
+		t.Errorf("the page's configuration and footer: %q", got)
+	}
 
 	b.login("op", operatorPassword)
 	b.waitFor("the account cards", `document.querySelectorAll("article.card.account").length === 2`, 10*time.Second)
@@ -497,6 +520,9 @@ func dashboard(t *testing.T, d sqldb.Dialect) {
 	b.do("a phone screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Click(chromedp.ID("menu-toggle")),
 		chromedp.Click(chromedp.CSS(`nav a[href="#/"]`)))
 	b.waitFor("the overview on a phone", `document.querySelectorAll("article.card.account").length === 2`, 10*time.Second)
+	if got := eval[string](b, `document.querySelector('article[data-account="fbe"] .platform').textContent`); got != "emag.ro · RON" {
+		t.Errorf("after a reload, fbe's platform shows %q", got)
+	}
 	b.fits("overview", 390)
 	b.shot("12-phone-overview")
 	b.do("phone products", chromedp.Navigate(srv.base+"/#/products"))

@@ -4,9 +4,10 @@
 // of its own: the page logs in with POST /api/v1/auth/login and reads
 // everything through the REST API of internal/httpapi with the same JWT.
 //
-// The only thing the server adds to the page is the configured accounts'
-// platform and rate limits (never a credential), which the API does not
-// report and the dashboard shows beside each account's figures.
+// The only thing the server adds to the page is its version: the page is
+// public, so everything about the configured accounts (their names,
+// platforms and rate limits) comes from GET /api/v1/emag/enhanced/accounts
+// once a user has logged in.
 package web
 
 import (
@@ -30,23 +31,10 @@ var static embed.FS
 const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
 	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// Account is what the dashboard shows of a configured eMAG account beside
-// what the API answers.
-type Account struct {
-	Name     string `json:"name"`
-	Platform string `json:"platform"` // emag.ro, emag.bg, ...
-	Currency string `json:"currency"`
-	// OrdersRPS and OtherRPS are the account's request budgets per second:
-	// order routes, and every other route (the catalogue scan).
-	OrdersRPS float64 `json:"orders_rps"`
-	OtherRPS  float64 `json:"other_rps"`
-}
-
 // Options configure Handler.
 type Options struct {
-	// Accounts are the configured accounts in precedence order.
-	Accounts []Account
-	// Version is shown in the page footer.
+	// Version is shown in the page footer. It is all the public page tells
+	// of the server.
 	Version string
 }
 
@@ -59,15 +47,11 @@ type asset struct {
 // Handler serves the dashboard: GET / (the page) and GET /assets/... (its
 // scripts, styles and icon). Any other path answers 404.
 func Handler(opts Options) http.Handler {
-	if opts.Accounts == nil {
-		opts.Accounts = []Account{}
-	}
 	cfg, err := json.Marshal(struct {
-		Accounts []Account `json:"accounts"`
-		Version  string    `json:"version"`
-	}{opts.Accounts, opts.Version})
+		Version string `json:"version"`
+	}{opts.Version})
 	if err != nil {
-		panic("web: encode the page configuration: " + err.Error()) // plain strings and floats always encode
+		panic("web: encode the page configuration: " + err.Error()) // a plain string always encodes
 	}
 	page, err := renderIndex(string(cfg))
 	if err != nil {

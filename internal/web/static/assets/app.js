@@ -3,7 +3,7 @@
 
 import * as api from "./api.js";
 import * as live from "./live.js";
-import { version } from "./config.js";
+import { forgetAccounts, loadAccounts, version } from "./config.js";
 import { errorBox, h, loading } from "./ui.js";
 import { loginPage } from "./pages/login.js";
 import { overviewPage } from "./pages/overview.js";
@@ -71,7 +71,6 @@ async function render() {
     }
     document.title = "Log in · MagFlow";
     main.replaceChildren(loginPage(query, async () => {
-      live.start();
       const next = query.get("next");
       navigate(next && next.startsWith("/") && !next.startsWith("/login") ? next : "/");
     }));
@@ -81,8 +80,22 @@ async function render() {
     navigate("/");
     return;
   }
-  live.start();
   header();
+  // The accounts' platforms and limits come from the API once logged in
+  // (the public page does not carry them); every page and the live
+  // progress read them, so they are loaded first, once per session.
+  main.replaceChildren(loading());
+  try {
+    await loadAccounts();
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    if (err instanceof api.ApiError && err.status === 401) return; // the session ended; logout redirects
+    console.error("accounts failed", err);
+    main.replaceChildren(errorBox(err));
+    return;
+  }
+  if (seq !== renderSeq) return; // a newer navigation won
+  live.start();
   const route = routes.find(([re]) => re.test(path));
   if (!route) {
     main.replaceChildren(h("section.panel", h("h1", "Not found"), h("p", "No such page. ", h("a", { href: "#/" }, "Back to the overview"))));
@@ -122,6 +135,7 @@ document.getElementById("logout").addEventListener("click", () => api.logout());
 
 api.onSessionEnd((reason) => {
   live.stop();
+  forgetAccounts();
   sessionStorage.setItem("magflow.notice", reason || "");
   if (location.hash === "#/login") render();
   else location.hash = "#/login";
