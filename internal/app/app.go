@@ -125,10 +125,13 @@ func Assemble(db *sqldb.DB, opts Options) (*App, error) {
 		})
 	}
 	a.Engine, err = syncer.New(syncer.Options{
-		Store:          syncer.NotifyStarts(db),
-		Accounts:       accounts,
-		Logger:         a.Logger,
-		Observer:       opts.Observer,
+		Store:    syncer.NotifyStarts(db),
+		Accounts: accounts,
+		Logger:   a.Logger,
+		Observer: opts.Observer,
+		OnFinish: func(r syncer.RunResult) {
+			a.Metrics.ObserveRun(r.Account, r.Stream, r.Status, r.Counters, r.Duration)
+		},
 		OrdersBackfill: cfg.OrdersBackfill,
 		Heartbeat:      opts.Heartbeat,
 	})

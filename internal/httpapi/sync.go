@@ -153,7 +153,6 @@ func (s *Server) startSync(ctx context.Context, in *SyncInput, mode syncer.Mode,
 					continue
 				}
 				s.untrack(r.RunID)
-				s.metrics.ObserveRun(r.Account, r.Stream, r.Status, r.Counters, r.Duration)
 			}
 			s.log.Info("API sync finished", "account", name, "stream", stream, "status", rep.Status(), "by", by)
 		}()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/magflow/magflow"
 	"github.com/magflow/magflow/internal/httpapi"
@@ -106,13 +107,26 @@ func TestSyncLifecycle(t *testing.T) {
 		if st := events[len(events)-1].Runs[0]; st.Status != magflow.RunCompleted || st.Percent != 100 {
 			t.Fatalf("resumed run %+v", st)
 		}
-		// Metrics saw the runs.
-		m := e.do("GET", "/metrics", op, nil)
-		for _, want := range []string{`magflow_sync_runs_total{account="fbe",status="completed",stream="offers"} 1`,
-			`magflow_sync_runs_total{account="main",status="completed",stream="products"} 1`, `magflow_emag_requests_total{account="main"`} {
-			if !strings.Contains(string(m.body), want) {
-				t.Errorf("metrics lack %s", want)
+		// Metrics saw the runs (the engine records a run's metrics just after
+		// its end is stored, which the progress stream may report first).
+		wants := []string{`magflow_sync_runs_total{account="fbe",status="completed",stream="offers"} 1`,
+			`magflow_sync_runs_total{account="main",status="completed",stream="products"} 1`, `magflow_emag_requests_total{account="main"`}
+		var missing []string
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			m := e.do("GET", "/metrics", op, nil)
+			missing = missing[:0]
+			for _, want := range wants {
+				if !strings.Contains(string(m.body), want) {
+					missing = append(missing, want)
+				}
 			}
+			if len(missing) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for _, want := range missing {
+			t.Errorf("metrics lack %s", want)
 		}
 	})
 }

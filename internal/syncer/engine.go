@@ -103,6 +103,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Observer receives live progress (the CLI's progress bars); optional.
 	Observer Observer
+	// OnFinish is called with every run's result once the store recorded
+	// its end, before Sync returns (the metrics); optional.
+	OnFinish func(RunResult)
 	// OrdersBackfill is how far back the first order sync reaches.
 	OrdersBackfill time.Duration
 	// ItemsPerPage is the page size (eMAG's maximum, 100, by default).
@@ -323,6 +326,9 @@ func (e *Engine) run(ctx context.Context, acct Account, stream magflow.Stream, r
 	res.Status, res.Counters, res.Capped, res.Reason, res.Err = status, r.counters, out.capped, out.reason, out.err
 	res.Duration = e.opts.Now().Sub(res.Started)
 	e.opts.Observer.Progress(r.snapshot(status))
+	if e.opts.OnFinish != nil {
+		e.opts.OnFinish(res)
+	}
 	lvl := slog.LevelInfo
 	if status != magflow.RunCompleted {
 		lvl = slog.LevelWarn
