@@ -32,7 +32,7 @@ type ProductListInput struct {
 	MaxPrice              string     `query:"max_price" maxLength:"24"`
 	Brand                 string     `query:"brand" maxLength:"200"`
 	CategoryID            Opt[int64] `query:"category_id" minimum:"1"`
-	Search                string     `query:"search" maxLength:"200" doc:"Substring of the name, part number, part number key (PNK) or an EAN, case-insensitive."`
+	Search                string     `query:"search" maxLength:"200" doc:"Words of the name, brand or EANs (the last one as typed: a word beginning), or the beginning of the part number or part number key (PNK); case and diacritics ignored. A search matching more than 1,000 products is not counted in full (see total_capped)."`
 	Gone                  string     `query:"gone" enum:"present,gone,any" default:"present" doc:"present: products eMAG still lists; gone: only removed ones; any: both."`
 	Sort                  string     `query:"sort" enum:"id,-id,name,-name,part_number,-part_number,brand,-brand,price,-price,stock,-stock,updated_at,-updated_at,last_seen_at,-last_seen_at" default:"id" doc:"Sort key, - for descending; ties break by account and id, so pages are stable."`
 	ListParams
@@ -43,6 +43,7 @@ type ProductListOutput struct {
 	Body struct {
 		Items []ProductItem `json:"items"`
 		Page
+		TotalCapped bool `json:"total_capped" doc:"true when a search matched more than 1,000 products: they were not all counted, and total is a lower bound (at least that many match; next_offset still says whether another page follows)."`
 	}
 }
 
@@ -172,6 +173,7 @@ func (s *Server) registerCatalog() {
 			out.Body.Items[i] = pi
 		}
 		out.Body.Page = pageOf(page.Total, in.Limit, in.Offset, len(page.Items))
+		out.Body.TotalCapped = page.TotalCapped
 		return out, nil
 	})
 

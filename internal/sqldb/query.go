@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +38,11 @@ type ProductItem struct {
 // ProductPage is one page of a product list and the total matching count.
 type ProductPage struct {
 	Items []ProductItem
-	Total int
+	// Total is the number of matching products; when TotalCapped, a lower
+	// bound: a search with more than searchDriveMax matches is not counted
+	// (see ListProducts).
+	Total       int
+	TotalCapped bool
 }
 
 // GoneFilter selects by whether eMAG still lists a record.
@@ -229,7 +234,7 @@ func (db *DB) searchCandidates(q string) (string, []any) {
 }
 
 // searchCond is the PostgreSQL condition of a product search (see
-// search.go) and its arguments.
+// search.go) and its arguments, served by the word and part number indexes.
 func (db *DB) searchCond(q string) (string, []any) {
 	words := searchWords(q)
 	key := strings.ToLower(q)
@@ -242,6 +247,39 @@ func (db *DB) searchCond(q string) (string, []any) {
 		args = append([]any{tsQuery(words)}, args...)
 	}
 	return "(" + cond + ")", args
+}
+
+// searchRowCond is the condition of a product search (see search.go)
+// tested on one row, without an index, and its arguments: what a walk of
+// the products in sort order filters with. search_terms holds the words
+// once each, separated by single spaces, so a word is " w " inside
+// " "+search_terms+" " and a word prefix is " w" inside " "+search_terms,
+// the same matches as the word indexes'.
+func (db *DB) searchRowCond(q string) (string, []any) {
+	words := searchWords(q)
+	find, lt, top := "strpos", "~<~", "\U0010FFFF"
+	key := strings.ToLower(q)
+	if db.dialect == SQLite {
+		find, lt, top, key = "instr", "<", "\xff", asciiLower(q)
+	}
+	var conds []string
+	var args []any
+	for i, w := range words {
+		if i < len(words)-1 {
+			conds = append(conds, find+"(' ' || p.search_terms || ' ', ?) > 0")
+			args = append(args, " "+w+" ")
+		} else {
+			conds = append(conds, find+"(' ' || p.search_terms, ?) > 0")
+			args = append(args, " "+w)
+		}
+	}
+	ge := strings.Replace(lt, "<", ">=", 1)
+	pn := fmt.Sprintf("lower(p.part_number) %s ? AND lower(p.part_number) %s ? OR lower(p.part_number_key) %s ? AND lower(p.part_number_key) %s ?", ge, lt, ge, lt)
+	args = append(args, key, key+top, key, key+top)
+	if len(conds) > 0 {
+		pn = strings.Join(conds, " AND ") + " OR " + pn
+	}
+	return "(" + pn + ")", args
 }
 
 // matchKeys runs query, which selects product keys (account, id).
@@ -272,11 +310,21 @@ func escapeLike(s string) string {
 // accountCond is the product list's condition on the account.
 const accountCond = "p.account = ?"
 
-// productWhere returns the FROM clause and conditions of a product list.
-func (db *DB) productWhere(f ProductFilter) (from string, where []string, args []any, err error) {
-	from = " FROM emag_products p LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id"
+// offersJoin joins each product to its own offer.
+const offersJoin = " LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id"
+
+// productWhere returns the joins after "FROM emag_products p" and the
+// conditions of a product list but its search (see ListProducts).
+func (db *DB) productWhere(f ProductFilter) (joins string, where []string, args []any) {
+	joins = offersJoin
 	if f.Canonical {
-		from += " JOIN emag_canonical_products c ON c.source_account = p.account AND c.product_id = p.id"
+		// SQLite's CROSS JOIN keeps its planner from driving a walk in
+		// product order from the canonical table.
+		kind := " JOIN"
+		if db.dialect == SQLite {
+			kind = " CROSS JOIN"
+		}
+		joins += kind + " emag_canonical_products c ON c.source_account = p.account AND c.product_id = p.id"
 	}
 	add := func(cond string, v ...any) { where = append(where, cond); args = append(args, v...) }
 	switch f.Gone {
@@ -317,20 +365,7 @@ func (db *DB) productWhere(f ProductFilter) (from string, where []string, args [
 	if f.CategoryID != 0 {
 		add("p.category_id = ?", f.CategoryID)
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
-		if db.dialect == SQLite {
-			// The matches drive the query (CROSS JOIN fixes the join order):
-			// left to itself, the planner walks every product of the
-			// account and probes the match list.
-			sub, a := db.searchCandidates(q)
-			from = " FROM (" + sub + ") AS m CROSS JOIN emag_products p ON p.rowid = m.rowid" + strings.TrimPrefix(from, " FROM emag_products p")
-			args = append(a, args...)
-		} else {
-			cond, a := db.searchCond(q)
-			add(cond, a...)
-		}
-	}
-	return from, where, args, nil
+	return joins, where, args
 }
 
 func (db *DB) productOrder(sort string) (string, error) {
@@ -368,20 +403,25 @@ func (db *DB) productOrder(sort string) (string, error) {
 	return " ORDER BY " + col + dir + ", p.account" + dir + ", p.id" + dir, nil
 }
 
-// searchDriveMax is the most matches for which a PostgreSQL search is
-// driven from its matches (see ListProducts).
-const searchDriveMax = 5000
+// searchDriveMax is the most matches of a search that a product list
+// counts exactly and sorts in full (see ListProducts).
+const searchDriveMax = 1000
 
 // ListProducts returns one page of products matching f and the total count.
 //
-// A search on PostgreSQL first fetches the keys of its matches (at most
-// searchDriveMax+1, by the word and part number indexes): their number is
-// the total, and the page query then joins the products to those keys, in
-// the planner's full knowledge of how few they are. Left to itself, the
-// planner has no estimate of a prefix search (it assumes 2% of the table)
-// and walks the whole table in sort order looking for a handful of rows.
-// A search with more matches walks the table in sort order, which then
-// reaches a page soon.
+// A search first fetches the keys of at most searchDriveMax+1 of its
+// matches (filters applied) through the word and part number indexes
+// alone. When there are no more, their number is the total, and the page
+// query joins the products to those keys (on PostgreSQL the planner,
+// left to itself, has no estimate of a prefix search, assumes 2% of the
+// table and walks it all in sort order looking for a handful of rows).
+//
+// A search with more matches (a word found in a quarter of the catalogue,
+// the first digits of the EANs) is not counted: Total is then a lower
+// bound, TotalCapped says so, and in the default order the page query
+// walks the products in key order, tests each row and stops after the
+// page (one row in 100 matching at worst, so it reads at most about 100
+// rows per row shown). Other orders sort every match.
 func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, error) {
 	order, err := db.productOrder(f.Sort)
 	if err != nil {
@@ -392,51 +432,241 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 		return ProductPage{}, db.wrap("list products", err)
 	}
 	defer done()
-	from, where, args, err := db.productWhere(f)
-	if err != nil {
-		return ProductPage{}, err
-	}
-	w := ""
-	if len(where) > 0 {
-		w = " WHERE " + strings.Join(where, " AND ")
-	}
-	var out ProductPage
-	countFrom := from
+	joins, where, args := db.productWhere(f)
+	countJoins := joins
 	if f.MinStock == nil && f.MaxStock == nil && f.MinPrice == nil && f.MaxPrice == nil {
-		countFrom = strings.Replace(from, " LEFT JOIN emag_product_offers o ON o.account = p.account AND o.product_id = p.id", "", 1)
-	}
-	driven := false
-	if db.dialect == Postgres && strings.TrimSpace(f.Search) != "" {
-		// The account is compared so that no index serves it: without
-		// statistics (a catalogue just synced) the planner would intersect
-		// the search's matches with every product of the account.
-		kw := strings.Replace(w, accountCond, "p.account || '' = ?", 1)
-		most := cmp.Or(db.driveMax, searchDriveMax)
-		accounts, ids, err := db.matchKeys(ctx, "SELECT p.account, p.id"+countFrom+kw+" LIMIT ?", append(args, most+1)...)
-		if err != nil {
-			return ProductPage{}, err
-		}
-		if len(ids) <= most {
-			driven, out.Total = true, len(ids)
-			from = " FROM unnest(?::text[], ?::bigint[]) AS m(account, id) JOIN emag_products p ON p.account = m.account AND p.id = m.id" +
-				strings.TrimPrefix(from, " FROM emag_products p")
-			args, w = []any{accounts, ids}, "" // the keys passed every filter
-		}
-	}
-	if !driven {
-		if err := db.readQueryRow(ctx, "SELECT COUNT(*)"+countFrom+w, args...).Scan(&out.Total); err != nil {
-			return ProductPage{}, db.wrap("count products", err)
-		}
+		countJoins = strings.Replace(joins, offersJoin, "", 1)
 	}
 	offset := max(0, f.Offset)
-	if out.Total <= offset {
-		return out, nil
-	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
+	var out ProductPage
+	from := " FROM emag_products p" + joins
+	q := strings.TrimSpace(f.Search)
+	if q == "" {
+		if err := db.readQueryRow(ctx, "SELECT COUNT(*) FROM emag_products p"+countJoins+whereSQL(where), args...).Scan(&out.Total); err != nil {
+			return ProductPage{}, db.wrap("count products", err)
+		}
+		if out.Total <= offset {
+			return out, nil
+		}
+		out.Items, err = db.productRows(ctx, f, from, where, args, order, limit, offset)
+		return out, err
+	}
+	most := cmp.Or(db.driveMax, searchDriveMax)
+	keys, err := db.probeSearch(ctx, q, countJoins, where, args, most)
+	if err != nil {
+		return ProductPage{}, err
+	}
+	if n := keys.len(); n <= most {
+		out.Total = n
+		if n <= offset {
+			return out, nil
+		}
+		kf, kw, ka := db.keysFrom(keys, joins, where, args)
+		out.Items, err = db.productRows(ctx, f, kf, kw, ka, order, limit, offset)
+		return out, err
+	}
+	out.TotalCapped = true
+	need := offset + limit + 1
+	if key := strings.TrimPrefix(f.Sort, "-"); key == "" || key == "id" {
+		budget := max(walkBudget, walkFactor*need)
+		if db.driveMax > 0 {
+			budget = walkFactor * need // tests: small catalogues walk in part too
+		}
+		walked, err := db.walkSearch(ctx, q, countJoins, where, args, order, need, budget)
+		if err != nil {
+			return ProductPage{}, err
+		}
+		if walked.len() == need {
+			kf, kw, ka := db.keysFrom(walked.slice(offset, offset+limit), joins, where, args)
+			out.Items, err = db.productRows(ctx, f, kf, kw, ka, order, limit, 0)
+			out.Total = max(most+1, need)
+			return out, err
+		}
+	}
+	// Sparse or clustered matches, a deep page, or another order: every
+	// match is read and sorted.
+	mf, mw, ma := db.allMatches(q, joins, where, args)
+	out.Items, err = db.productRows(ctx, f, mf, mw, ma, order, limit+1, offset)
+	if err != nil {
+		return ProductPage{}, err
+	}
+	more := 0
+	if len(out.Items) > limit {
+		out.Items, more = out.Items[:limit], 1
+	}
+	out.Total = max(most+1, offset+len(out.Items)+more)
+	return out, nil
+}
+
+// A search walk (see ListProducts) reads at most walkFactor rows per row
+// it needs, and at least walkBudget: matches that are a tenth of the rows
+// walked or more, spread evenly, fill a page within it.
+const (
+	walkFactor = 10
+	walkBudget = 2000
+)
+
+// whereSQL is the WHERE clause of conditions, "" for none.
+func whereSQL(where []string) string {
+	if len(where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(where, " AND ")
+}
+
+// productKeys are products found by a search: SQLite rowids, or
+// PostgreSQL (account, id) pairs.
+type productKeys struct {
+	rowids   []int64
+	accounts []string
+	ids      []int64
+}
+
+func (k productKeys) len() int { return len(k.rowids) + len(k.ids) }
+
+func (k productKeys) slice(from, to int) productKeys {
+	if k.rowids != nil {
+		return productKeys{rowids: k.rowids[min(from, len(k.rowids)):min(to, len(k.rowids))]}
+	}
+	from, to = min(from, len(k.ids)), min(to, len(k.ids))
+	return productKeys{accounts: k.accounts[from:to], ids: k.ids[from:to]}
+}
+
+// keysFrom returns the FROM clause (with joins), conditions and arguments
+// that select the products of keys, all of which passed where.
+func (db *DB) keysFrom(keys productKeys, joins string, where []string, args []any) (string, []string, []any) {
+	if db.dialect == SQLite {
+		return " FROM json_each(?) AS m CROSS JOIN emag_products p ON p.rowid = m.value" + joins, where,
+			append([]any{jsonIDs(keys.rowids)}, args...)
+	}
+	// Without the conditions the planner plans nested loops over exactly
+	// the keys given.
+	return " FROM unnest(?::text[], ?::bigint[]) AS m(account, id) JOIN emag_products p ON p.account = m.account AND p.id = m.id" + joins,
+		nil, []any{keys.accounts, keys.ids}
+}
+
+// allMatches returns the FROM clause, conditions and arguments that select
+// every product matching the search q and where, through the indexes.
+func (db *DB) allMatches(q, joins string, where []string, args []any) (string, []string, []any) {
+	if db.dialect == SQLite {
+		// The matches drive the query (CROSS JOIN fixes the join order):
+		// left to itself, the planner walks every product of the account
+		// and probes the match list.
+		sub, sa := db.searchCandidates(q)
+		return " FROM (" + sub + ") AS m CROSS JOIN emag_products p ON p.rowid = m.rowid" + joins, where, append(slices.Clip(sa), args...)
+	}
+	cond, ca := db.searchCond(q)
+	return " FROM emag_products p" + joins, append(slices.Clip(where), cond), append(slices.Clip(args), ca...)
+}
+
+// probeSearch returns the keys of at most most+1 products matching the
+// search q and where, read through the indexes only. The words are first
+// looked up whole (the last too): a word found more than most times needs
+// no prefix lookup, which reads every word that begins like it.
+func (db *DB) probeSearch(ctx context.Context, q, countJoins string, where []string, args []any, most int) (productKeys, error) {
+	words := searchWords(q)
+	if db.dialect == Postgres {
+		// The account is compared so that no index serves it: without
+		// statistics (a catalogue just synced) the planner would intersect
+		// the search's matches with every product of the account.
+		kw := strings.Replace(whereSQL(where), accountCond, "p.account || '' = ?", 1)
+		and := " AND "
+		if kw == "" {
+			and = " WHERE "
+		}
+		query := "SELECT p.account, p.id FROM emag_products p" + countJoins + kw + and
+		if len(words) > 0 {
+			exact := "array_to_tsvector(string_to_array(p.search_terms, ' ')) @@ ?::tsquery"
+			accounts, ids, err := db.matchKeys(ctx, query+exact+" LIMIT ?", append(slices.Clip(args), tsQueryWhole(words), most+1)...)
+			if err != nil || len(ids) > most {
+				return productKeys{accounts: accounts, ids: ids}, err
+			}
+		}
+		cond, ca := db.searchCond(q)
+		accounts, ids, err := db.matchKeys(ctx, query+cond+" LIMIT ?", append(append(slices.Clip(args), ca...), most+1)...)
+		return productKeys{accounts: accounts, ids: ids}, err
+	}
+	// SQLite: each index on its own, stopping at most+1; a UNION would
+	// collect every match first.
+	seen := map[int64]struct{}{}
+	var rowids []int64
+	probe := func(from, cond string, a ...any) (bool, error) {
+		// +account: the search's index, not the key, serves the query.
+		w := strings.Replace(whereSQL(append([]string{cond}, where...)), accountCond, "+"+accountCond, 1)
+		ids, err := db.matchRowids(ctx, "SELECT p.rowid"+from+countJoins+w+" LIMIT ?", append(append(a, args...), most+1)...)
+		if err != nil {
+			return false, err
+		}
+		for _, id := range ids {
+			if _, ok := seen[id]; !ok {
+				seen[id] = struct{}{}
+				rowids = append(rowids, id)
+			}
+		}
+		return len(rowids) > most, nil
+	}
+	const fts = " FROM emag_products_fts CROSS JOIN emag_products p ON p.rowid = emag_products_fts.rowid"
+	if len(words) > 0 {
+		for _, expr := range []string{ftsQueryWhole(words), ftsQuery(words)} {
+			if broad, err := probe(fts, "emag_products_fts MATCH ?", expr); err != nil || broad {
+				return productKeys{rowids: rowids}, err
+			}
+		}
+	}
+	key := asciiLower(q)
+	for _, col := range []string{"part_number", "part_number_key"} {
+		if broad, err := probe(" FROM emag_products p", "lower(p."+col+") >= ? AND lower(p."+col+") < ?", key, key+"\xff"); err != nil || broad {
+			return productKeys{rowids: rowids}, err
+		}
+	}
+	return productKeys{rowids: rowids}, nil
+}
+
+// walkSearch walks at most budget products matching where in order (the
+// default order, by key) and returns the keys of the first need of them
+// that match the search q, tested row by row (see searchRowCond).
+func (db *DB) walkSearch(ctx context.Context, q, countJoins string, where []string, args []any, order string, need, budget int) (productKeys, error) {
+	cols, sel := "p.account, p.id, p.search_terms, p.part_number, p.part_number_key", "p.account, p.id"
+	if db.dialect == SQLite {
+		cols, sel = cols+", p.rowid AS r", "p.r"
+	}
+	cond, ca := db.searchRowCond(q)
+	query := "SELECT " + sel + " FROM (SELECT " + cols + " FROM emag_products p" + countJoins + whereSQL(where) + order + " LIMIT ?) AS p WHERE " + cond + order + " LIMIT ?"
+	a := append(append(append(slices.Clip(args), budget), ca...), need)
+	if db.dialect == SQLite {
+		ids, err := db.matchRowids(ctx, query, a...)
+		return productKeys{rowids: ids}, err
+	}
+	accounts, ids, err := db.matchKeys(ctx, query, a...)
+	return productKeys{accounts: accounts, ids: ids}, err
+}
+
+// matchRowids runs query, which selects SQLite rowids.
+func (db *DB) matchRowids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := db.readQuery(ctx, query, args...)
+	if err != nil {
+		return nil, db.wrap("search products", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, db.wrap("search products", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, db.wrap("search products", rows.Err())
+}
+
+// productRows reads up to limit products of a list after offset, with
+// their offers (and listings in the canonical view).
+func (db *DB) productRows(ctx context.Context, f ProductFilter, from string, where []string, args []any, order string, limit, offset int) ([]ProductItem, error) {
 	mode, cols := rawNone, productSelect
 	if f.Extras {
 		mode, cols = rawOnlyExtras, productSelectRaw
@@ -447,15 +677,15 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 	}
 	// The account's last complete scan, for seenAt, comes with each row.
 	from += " LEFT JOIN emag_sync_checkpoints k ON k.account = p.account AND k.stream = '" + string(magflow.StreamProducts) + "'"
-	rows, err := db.readQuery(ctx, sel+from+w+order+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
+	rows, err := db.readQuery(ctx, sel+from+whereSQL(where)+order+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
 	if err != nil {
-		return ProductPage{}, db.wrap("list products", err)
+		return nil, db.wrap("list products", err)
 	}
 	defer rows.Close()
-	out.Items = make([]ProductItem, 0, min(limit, out.Total-offset))
+	items := make([]ProductItem, 0, min(limit, 100))
 	for rows.Next() {
-		out.Items = append(out.Items, ProductItem{})
-		it := &out.Items[len(out.Items)-1]
+		items = append(items, ProductItem{})
+		it := &items[len(items)-1]
 		pd, pfin := productDest(&it.Product, mode)
 		od, ofin := offerDest(&it.Offer)
 		var complete sql.NullTime
@@ -465,7 +695,7 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 			dest = append(dest, &listings)
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return ProductPage{}, db.wrap("list products", err)
+			return nil, db.wrap("list products", err)
 		}
 		pfin()
 		it.HasOffer = ofin()
@@ -476,7 +706,7 @@ func (db *DB) ListProducts(ctx context.Context, f ProductFilter) (ProductPage, e
 			it.Listings = decodeListings(listings)
 		}
 	}
-	return out, db.wrap("list products", rows.Err())
+	return items, db.wrap("list products", rows.Err())
 }
 
 // ProductDetail is one product with every account's offer for its SKU.

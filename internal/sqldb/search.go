@@ -148,6 +148,18 @@ func ftsQuery(words []string) string {
 	return strings.Join(parts, " AND ")
 }
 
+// ftsQueryWhole is ftsQuery with the last word whole too: a subset of its
+// matches, read without merging every word that begins like the last.
+func ftsQueryWhole(words []string) string {
+	return strings.TrimSuffix(ftsQuery(words), "*")
+}
+
+// tsQueryWhole is tsQuery with the last word whole too (see
+// ftsQueryWhole).
+func tsQueryWhole(words []string) string {
+	return strings.TrimSuffix(tsQuery(words), ":*")
+}
+
 // tsQuery is the PostgreSQL tsquery text for words: quoted lexemes (taken
 // verbatim by the ::tsquery cast), all required, the last a prefix (see
 // ftsQuery).
