@@ -251,7 +251,7 @@ func (db *DB) ApplyProductPage(ctx context.Context, runID int64, account string,
 
 	// The rows are built here too (their search terms, JSON columns and
 	// arguments), though unchanged records will not be written: building
-	// them inside took a sixth of the writer's time on SQLite.
+	// them inside the transaction held the SQLite writer for it.
 	now := db.now()
 	prows := make([][]any, len(products))
 	for i := range products {
