@@ -27,7 +27,8 @@ import (
 // aggregated (the listings as JSON) into a temporary table keyed by SKU,
 // rows whose SKU vanished or whose source changed are deleted, and the
 // rest upserted where their content hash differs. As the last step of a
-// products sync, it also merges the SQLite word index (optimizeSearch).
+// products sync, it also merges the SQLite word index and flushes the
+// PostgreSQL one's pending list (optimizeSearch).
 func (db *DB) RebuildCanonical(ctx context.Context, accountOrder []string) (int, error) {
 	var dups int
 	err := db.inTx(ctx, "rebuild canonical products", func(tx *sql.Tx) error {
@@ -117,8 +118,15 @@ WHERE emag_canonical_products.content_hash <> excluded.content_hash`
 // every search opens every segment: at 100,000 products a search cost three
 // times as much before the merge. It is a no-op on an index already merged,
 // and cheap beside a sync (the index holds no positions).
+//
+// On PostgreSQL it moves the word index's pending list (page writes go
+// through it, migration 00013) into the index, so searches after a sync
+// read no pending entries.
 func (db *DB) optimizeSearch(ctx context.Context, tx *sql.Tx) error {
-	if db.dialect != SQLite {
+	if db.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT gin_clean_pending_list('emag_products_terms'::regclass)"); err != nil {
+			return fmt.Errorf("flush the word index: %w", err)
+		}
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO emag_products_fts (emag_products_fts) VALUES ('optimize')"); err != nil {
