@@ -13,8 +13,15 @@
 // word of the search as a prefix) or a prefix of the part number or part
 // number key, alike on both engines (see search.go). On PostgreSQL a search
 // fetches the keys of its matches first and joins the page to them (see
-// ListProducts); on SQLite the matches drive the query, and the word index is
-// merged as each products sync ends (RebuildCanonical).
+// ListProducts); on SQLite the matches drive the query. Page writes add to
+// the word index cheaply (an FTS5 segment per page on SQLite, the GIN
+// index's pending list on PostgreSQL); RebuildCanonical, as each products
+// sync ends, merges the segments or flushes the pending list, so searches
+// after a sync read neither.
+//
+// Page transactions on PostgreSQL plan their statements afresh
+// (plan_cache_mode = force_custom_plan): plans cached while a first sync's
+// tables were empty would make each page cost more as they fill.
 //
 // The end-of-scan work is set-based, in constant memory whatever the size of
 // the catalogue: RebuildCanonical aggregates each SKU's listings in SQL and
