@@ -53,89 +53,15 @@ func (db *DB) lineCols() []string {
 func (db *DB) ApplyOrders(ctx context.Context, runID int64, account string, orders []magflow.Order, cursor Checkpoint) (PageResult, error) {
 	var res PageResult
 	err := db.inTx(ctx, fmt.Sprintf("apply %s orders", account), func(tx *sql.Tx) error {
-		res = PageResult{}
 		ri, err := db.liveRun(ctx, tx, runID, account)
 		if err != nil {
 			return err
 		}
+		res, err = db.storeOrders(ctx, tx, account, orders)
+		if err != nil {
+			return err
+		}
 		now := db.now()
-		ids := make([]int64, len(orders))
-		for i := range orders {
-			ids[i] = orders[i].ID
-		}
-		have := map[int64]string{}
-		if len(ids) > 0 {
-			ph, args := inList(ids)
-			rows, err := tx.QueryContext(ctx, db.q("SELECT id, content_hash FROM emag_orders WHERE account = ? AND id IN "+ph), append([]any{account}, args...)...)
-			if err != nil {
-				return fmt.Errorf("read order hashes: %w", err)
-			}
-			for rows.Next() {
-				var id int64
-				var h string
-				if err := rows.Scan(&id, &h); err != nil {
-					rows.Close()
-					return err
-				}
-				have[id] = h
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-		}
-		var orows, lrows [][]any
-		var changed []int64
-		for i := range orders {
-			o := &orders[i]
-			if o.Account != "" && o.Account != account {
-				return magflow.Errorf(magflow.EInvalid, "order %d is of account %s, not %s", o.ID, o.Account, account)
-			}
-			h := OrderHash(o)
-			old, ok := have[o.ID]
-			switch {
-			case ok && old == h:
-				res.Unchanged++
-				continue
-			case ok:
-				res.Updated++
-			default:
-				res.Inserted++
-			}
-			have[o.ID] = h
-			changed = append(changed, o.ID)
-			var raw any
-			if len(o.Raw) > 0 {
-				raw = string(o.Raw)
-			}
-			r := []any{account, o.ID, o.Type, o.Status, o.PaymentModeID, o.PaymentMode, o.PaymentStatus, o.DeliveryMode,
-				nonNull(o.Date), nonNull(o.Modified), o.CustomerName, o.CustomerEmail, o.CustomerPhone, o.ShippingCity,
-				o.ShippingTax.String(), o.Total.String(), o.Currency, raw, h, now, now, now}
-			if db.dialect == SQLite {
-				r = append(r, o.ShippingTax.Units(), o.Total.Units())
-			}
-			orows = append(orows, r)
-			for _, l := range o.Lines {
-				lr := []any{account, o.ID, l.ID, l.ProductID, l.PartNumber, l.PartNumberKey, l.Name, l.Quantity,
-					l.SalePrice.String(), l.VAT.String(), l.Currency, l.Status}
-				if db.dialect == SQLite {
-					lr = append(lr, l.SalePrice.Units())
-				}
-				lrows = append(lrows, lr)
-			}
-		}
-		if err := db.upsert(ctx, tx, "emag_orders", db.orderCols(), []string{"account", "id"}, []string{"first_seen_at"}, "", orows); err != nil {
-			return err
-		}
-		for start := 0; start < len(changed); start += 500 {
-			ph, args := inList(changed[start:min(len(changed), start+500)])
-			if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_order_lines WHERE account = ? AND order_id IN "+ph), append([]any{account}, args...)...); err != nil {
-				return fmt.Errorf("replace order lines: %w", err)
-			}
-		}
-		if err := db.upsert(ctx, tx, "emag_order_lines", db.lineCols(), []string{"account", "order_id", "id"}, nil, "", lrows); err != nil {
-			return err
-		}
 		if err := db.saveCheckpoint(ctx, tx, ri, runID, cursor, true, now); err != nil {
 			return err
 		}

@@ -50,6 +50,9 @@ func (db *DB) insertAcks(ctx context.Context, tx execer, rows [][]any) error {
 	return nil
 }
 
+// storeOrders upserts orders and their lines by content hash inside tx:
+// unchanged orders are not rewritten. Sync runs (ApplyOrders) and callbacks
+// (StoreOrders) both store orders through it.
 func (db *DB) storeOrders(ctx context.Context, tx *sql.Tx, account string, orders []magflow.Order) (PageResult, error) {
 	var res PageResult
 	if len(orders) == 0 {
@@ -122,8 +125,8 @@ func (db *DB) storeOrders(ctx context.Context, tx *sql.Tx, account string, order
 	if err := db.upsert(ctx, tx, "emag_orders", db.orderCols(), []string{"account", "id"}, []string{"first_seen_at"}, "", orows); err != nil {
 		return res, err
 	}
-	if len(changed) > 0 {
-		ph, args := inList(changed)
+	for start := 0; start < len(changed); start += 500 {
+		ph, args := inList(changed[start:min(len(changed), start+500)])
 		if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_order_lines WHERE account = ? AND order_id IN "+ph), append([]any{account}, args...)...); err != nil {
 			return res, fmt.Errorf("replace order lines: %w", err)
 		}
