@@ -56,9 +56,8 @@ type App struct {
 	Limiters map[string]ratelimit.Waiter
 	Clients  map[string]*emag.Client
 	Stats    map[string]*syncer.RequestStats
-	// Engine records the runs it starts through syncer.NotifyStarts (so the
-	// API answers a sync start with run ids) and reads eMAG through
-	// syncer.SpaceRequests (the API's delay_between_requests).
+	// Engine reads eMAG through syncer.SpaceRequests (the API's
+	// delay_between_requests).
 	Engine *syncer.Engine
 	// TwoWay writes to eMAG: the outbox drainers, order callbacks and
 	// reconciliation.
@@ -125,7 +124,7 @@ func Assemble(db *sqldb.DB, opts Options) (*App, error) {
 		})
 	}
 	a.Engine, err = syncer.New(syncer.Options{
-		Store:    syncer.NotifyStarts(db),
+		Store:    db,
 		Accounts: accounts,
 		Logger:   a.Logger,
 		Observer: opts.Observer,

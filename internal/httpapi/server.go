@@ -32,8 +32,8 @@ import (
 	"github.com/magflow/magflow/internal/syncer"
 )
 
-// Engine starts syncs; *syncer.Engine satisfies it. Its store must be
-// wrapped with syncer.NotifyStarts so that the API learns the run ids.
+// Engine starts syncs; *syncer.Engine satisfies it. The API learns the
+// run ids through syncer.Request.OnStart.
 type Engine interface {
 	Sync(ctx context.Context, req syncer.Request) (syncer.Report, error)
 	AccountNames() []string

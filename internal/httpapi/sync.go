@@ -136,11 +136,11 @@ func (s *Server) startSync(ctx context.Context, in *SyncInput, mode syncer.Mode,
 			}
 			ch <- ev
 		}
-		req := syncer.Request{Accounts: []string{name}, Mode: mode, Trigger: "api", MaxPages: b.MaxPagesPerAccount}
+		req := syncer.Request{Accounts: []string{name}, Mode: mode, Trigger: "api", MaxPages: b.MaxPagesPerAccount, OnStart: hook}
 		go func() {
 			defer s.syncs.Done()
 			defer cancel(nil)
-			rep, err := s.engine.Sync(syncer.WithStartHook(syncer.WithRequestDelay(runCtx, delay), hook), req)
+			rep, err := s.engine.Sync(syncer.WithRequestDelay(runCtx, delay), req)
 			if err != nil {
 				select {
 				case ch <- syncer.StartEvent{Account: name, Stream: stream, Err: err}:

@@ -94,6 +94,11 @@ type Request struct {
 	Trigger  string // cli, api, schedule
 	// MaxPages overrides every account's cap when not nil (0: no cap).
 	MaxPages *int
+	// OnStart, when set, hears of every run start (or refusal) as soon as
+	// the store has answered, long before the run ends (the API answers a
+	// sync start with the run ids). It is called from the run's goroutine
+	// and must not block.
+	OnStart func(StartEvent)
 }
 
 // Options configure an Engine.
@@ -121,6 +126,10 @@ type Options struct {
 type Engine struct {
 	opts     Options
 	accounts map[string]Account
+	// rebuild serialises RebuildCanonical between the Sync calls of this
+	// process (the API starts one per account); processes are kept apart
+	// by the database.
+	rebuild sync.Mutex
 }
 
 // New returns an engine.
@@ -245,7 +254,9 @@ func (e *Engine) Sync(ctx context.Context, req Request) (Report, error) {
 	})
 	rep := Report{Runs: results, Started: start}
 	if req.Mode != ModeOrders {
+		e.rebuild.Lock()
 		dups, err := e.opts.Store.RebuildCanonical(context.WithoutCancel(ctx), e.AccountNames())
+		e.rebuild.Unlock()
 		if err != nil {
 			e.opts.Logger.Error("rebuild the canonical SKU view", "err", err)
 		}
@@ -265,6 +276,9 @@ func (e *Engine) run(ctx context.Context, acct Account, stream magflow.Stream, r
 	log := e.opts.Logger.With("account", acct.Name, "stream", stream)
 	res := RunResult{Account: acct.Name, Stream: stream, Started: e.opts.Now()}
 	run, resume, err := e.opts.Store.StartRun(ctx, acct.Name, stream, cmp.Or(req.Trigger, "cli"))
+	if req.OnStart != nil {
+		req.OnStart(StartEvent{Account: acct.Name, Stream: stream, Run: run, Resume: resume, Err: err})
+	}
 	if err != nil {
 		res.Status, res.Err, res.Reason = magflow.RunFailed, err, err.Error()
 		if magflow.ErrorCode(err) == magflow.EConflict {

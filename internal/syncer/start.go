@@ -10,50 +10,15 @@ import (
 	"github.com/magflow/magflow/internal/sqldb"
 )
 
-// StartEvent reports one run the engine tried to start: Run is set when it
-// started, Err (EConflict with sqldb.RunningRunID for single flight) when
-// it did not.
+// StartEvent reports one run the engine tried to start (Request.OnStart):
+// Run is set when it started, Err (EConflict with sqldb.RunningRunID for
+// single flight) when it did not.
 type StartEvent struct {
 	Account string
 	Stream  magflow.Stream
 	Run     magflow.SyncRun
 	Resume  sqldb.Resume
 	Err     error
-}
-
-type startHookKey struct{}
-
-// WithStartHook returns a context under which Sync reports every run start
-// (or refusal) to fn as soon as the store has answered, long before the run
-// ends. It works when the engine's Store is wrapped by NotifyStarts; fn is
-// called from the run's goroutine and must not block.
-func WithStartHook(ctx context.Context, fn func(StartEvent)) context.Context {
-	return context.WithValue(ctx, startHookKey{}, fn)
-}
-
-// NotifyStarts wraps s so that StartRun reports to the hook WithStartHook
-// put in the context. It also serialises RebuildCanonical, which several
-// Sync calls of one process (one per account, so each run can be cancelled
-// alone) would otherwise run concurrently over the same table.
-func NotifyStarts(s Store) Store { return &notifyingStore{Store: s} }
-
-type notifyingStore struct {
-	Store
-	rebuild sync.Mutex
-}
-
-func (s *notifyingStore) StartRun(ctx context.Context, account string, stream magflow.Stream, trigger string) (magflow.SyncRun, sqldb.Resume, error) {
-	run, res, err := s.Store.StartRun(ctx, account, stream, trigger)
-	if fn, ok := ctx.Value(startHookKey{}).(func(StartEvent)); ok && fn != nil {
-		fn(StartEvent{Account: account, Stream: stream, Run: run, Resume: res, Err: err})
-	}
-	return run, res, err
-}
-
-func (s *notifyingStore) RebuildCanonical(ctx context.Context, accountOrder []string) (int, error) {
-	s.rebuild.Lock()
-	defer s.rebuild.Unlock()
-	return s.Store.RebuildCanonical(ctx, accountOrder)
 }
 
 type delayKey struct{}
