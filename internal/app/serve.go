@@ -57,6 +57,7 @@ func NewAPI(a *App, opts APIOptions) (*httpapi.Server, error) {
 		UI:         web.Handler(web.Options{Version: opts.Version}),
 		TwoWay:     a.TwoWay,
 		Accounts:   accountInfos(cfg),
+		ReadModel:  true,
 	})
 }
 

@@ -1,10 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -38,13 +42,19 @@ type ProductListInput struct {
 	ListParams
 }
 
-// ProductListOutput is one page of products.
+// ProductListBody is the body of GET .../products/all.
+type ProductListBody struct {
+	Items []ProductItem `json:"items"`
+	Page
+	TotalCapped bool `json:"total_capped" doc:"true when a search matched more than 1,000 products and the store answered: they were not all counted, and total is a lower bound (at least that many match; next_offset still says whether another page follows). Pages served by the in-memory read model are always counted exactly."`
+}
+
+// ProductListOutput is one page of products, already encoded (a
+// ProductListBody; see productPageJSON): pages served by the read model
+// are concatenations of each item's JSON, encoded once when loaded.
 type ProductListOutput struct {
-	Body struct {
-		Items []ProductItem `json:"items"`
-		Page
-		TotalCapped bool `json:"total_capped" doc:"true when a search matched more than 1,000 products: they were not all counted, and total is a lower bound (at least that many match; next_offset still says whether another page follows)."`
-	}
+	ContentType string `header:"Content-Type"`
+	Body        []byte
 }
 
 // ProductInput names one product.
@@ -143,6 +153,8 @@ func (s *Server) registerCatalog() {
 		OperationID: "listProducts", Method: http.MethodGet, Path: "/api/v1/emag/enhanced/products/all", Tags: []string{"Catalogue"},
 		Summary: "List products", Security: bearerAuth, Errors: []int{400, 401, 429},
 		Description: "Products with filters, search and stable sorting; canonical (one row per SKU) by default, per account with view=account.",
+		Responses: map[string]*huma.Response{"200": {Description: "OK", Content: map[string]*huma.MediaType{
+			"application/json": {Schema: s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[ProductListBody](), true, "ProductListBody")}}}},
 	}, func(ctx context.Context, in *ProductListInput) (*ProductListOutput, error) {
 		minP, maxP, err := s.listBounds(in.Account, in.MinStock, in.MaxStock, in.MinPrice, in.MaxPrice)
 		if err != nil {
@@ -154,26 +166,24 @@ func (s *Server) registerCatalog() {
 			MinPrice: minP, MaxPrice: maxP, Brand: in.Brand, CategoryID: in.CategoryID.Value, Search: in.Search,
 			Gone: goneOf(in.Gone), Sort: sortKey(in.Sort), Limit: in.Limit, Offset: in.Offset,
 		}
+		out := &ProductListOutput{ContentType: "application/json"}
+		if s.model != nil {
+			if page, ok := s.model.List(ctx, f); ok {
+				out.Body = productPageJSON(page.Items, pageOf(page.Total, in.Limit, in.Offset, len(page.Items)), false)
+				return out, nil
+			}
+		}
 		page, err := s.db.ListProducts(ctx, f)
 		if err != nil {
 			return nil, problemOf(err, s.log)
 		}
-		out := &ProductListOutput{}
-		out.Body.Items = make([]ProductItem, len(page.Items))
-		for i, it := range page.Items {
-			pi := ProductItem{Product: productOf(it.Product)}
-			if it.HasOffer {
-				o := offerOf(it.Offer)
-				pi.Offer = &o
+		items := make([][]byte, len(page.Items))
+		for i := range page.Items {
+			if items[i], err = encodeProductItem(&page.Items[i]); err != nil {
+				return nil, problemOf(err, s.log)
 			}
-			for _, l := range it.Listings {
-				pi.Listings = append(pi.Listings, Listing{Account: l.Account, ProductID: l.ProductID, SalePrice: l.SalePrice.String(),
-					Currency: l.Currency, GeneralStock: l.GeneralStock, Status: l.Status})
-			}
-			out.Body.Items[i] = pi
 		}
-		out.Body.Page = pageOf(page.Total, in.Limit, in.Offset, len(page.Items))
-		out.Body.TotalCapped = page.TotalCapped
+		out.Body = productPageJSON(items, pageOf(page.Total, in.Limit, in.Offset, len(page.Items)), page.TotalCapped)
 		return out, nil
 	})
 
@@ -234,4 +244,62 @@ func (s *Server) registerCatalog() {
 		out.Body.Page = pageOf(total, in.Limit, in.Offset, len(offers))
 		return out, nil
 	})
+}
+
+// productItemOf is the wire form of a store item.
+func productItemOf(it *sqldb.ProductItem) ProductItem {
+	pi := ProductItem{Product: productOf(it.Product)}
+	if it.HasOffer {
+		o := offerOf(it.Offer)
+		pi.Offer = &o
+	}
+	for _, l := range it.Listings {
+		pi.Listings = append(pi.Listings, Listing{Account: l.Account, ProductID: l.ProductID, SalePrice: l.SalePrice.String(),
+			Currency: l.Currency, GeneralStock: l.GeneralStock, Status: l.Status})
+	}
+	return pi
+}
+
+// encodeProductItem returns the JSON of one product list item exactly as
+// huma's JSON format writes it inside a body (no HTML escaping); the read
+// model encodes every item with it once per load.
+func encodeProductItem(it *sqldb.ProductItem) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(productItemOf(it)); err != nil {
+		return nil, fmt.Errorf("encode product %d of %s: %w", it.Product.ID, it.Product.Account, err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// productPageJSON is the ProductListBody of items (each one's JSON) and
+// page, byte for byte what huma would write for the struct (a trailing
+// newline included).
+func productPageJSON(items [][]byte, page Page, capped bool) []byte {
+	n := 128
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"items":[`...)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	b = append(b, `],"total":`...)
+	b = strconv.AppendInt(b, int64(page.Total), 10)
+	b = append(b, `,"limit":`...)
+	b = strconv.AppendInt(b, int64(page.Limit), 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, int64(page.Offset), 10)
+	if page.Next != nil {
+		b = append(b, `,"next_offset":`...)
+		b = strconv.AppendInt(b, int64(*page.Next), 10)
+	}
+	b = append(b, `,"total_capped":`...)
+	b = strconv.AppendBool(b, capped)
+	return append(b, "}\n"...)
 }

@@ -77,7 +77,7 @@ func (s *Server) authenticate(ctx context.Context, header, queryToken string) (*
 }
 
 func (s *Server) checkUser(ctx context.Context, c *auth.Claims) (*Principal, error) {
-	u, err := s.db.GetUserByID(ctx, c.UserID())
+	u, err := s.user(ctx, c.UserID())
 	if magflow.ErrorCode(err) == magflow.ENotFound {
 		return nil, &magflow.Error{Code: magflow.EUnauthorized, Message: "the token's user no longer exists: log in again"}
 	}
@@ -87,10 +87,58 @@ func (s *Server) checkUser(ctx context.Context, c *auth.Claims) (*Principal, err
 	if u.Disabled {
 		return nil, &magflow.Error{Code: magflow.EUnauthorized, Message: "this user is disabled: ask an administrator (magflow user enable)"}
 	}
-	if auth.PasswordVersion(u.PasswordHash) != c.PasswordVersion {
+	if u.passwordVersion != c.PasswordVersion {
 		return nil, &magflow.Error{Code: magflow.EUnauthorized, Message: "the password changed since this token was issued: log in again"}
 	}
 	return &Principal{UserID: u.ID, Username: u.Username, Role: u.Role}, nil
+}
+
+// cachedUser is a user as the cache keeps it.
+type cachedUser struct {
+	sqldb.User
+	passwordVersion string
+	version         int64 // the users' change counter it was read under
+}
+
+// userCache keeps the users requests authenticate as, between changes of
+// the users table (see catalog.Model.UsersVersion): a disabled user, a
+// changed password or role applies at the next request, from any process.
+type userCache struct {
+	mu sync.Mutex
+	m  map[int64]*cachedUser
+}
+
+// user returns the user id: from the cache while no user changed since it
+// was read (read model on), else from the database.
+func (s *Server) user(ctx context.Context, id int64) (*cachedUser, error) {
+	var v int64
+	ok := false
+	if s.model != nil {
+		v, ok = s.model.UsersVersion(ctx)
+	}
+	if ok {
+		s.users.mu.Lock()
+		cu := s.users.m[id]
+		s.users.mu.Unlock()
+		if cu != nil && cu.version == v {
+			return cu, nil
+		}
+	}
+	u, err := s.db.GetUserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cu := &cachedUser{User: u, passwordVersion: auth.PasswordVersion(u.PasswordHash), version: v}
+	if ok {
+		// v was read before the user: a change after it moves the counter.
+		s.users.mu.Lock()
+		if s.users.m == nil || len(s.users.m) > 10000 {
+			s.users.m = map[int64]*cachedUser{}
+		}
+		s.users.m[id] = cu
+		s.users.mu.Unlock()
+	}
+	return cu, nil
 }
 
 func unauthorized(p *Problem) *Problem {

@@ -27,6 +27,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/magflow/magflow/internal/auth"
+	"github.com/magflow/magflow/internal/catalog"
 	"github.com/magflow/magflow/internal/metrics"
 	"github.com/magflow/magflow/internal/sqldb"
 	"github.com/magflow/magflow/internal/syncer"
@@ -84,6 +85,11 @@ type Options struct {
 	// Accounts are the configured accounts in precedence order, reported by
 	// GET .../accounts (to authenticated users only).
 	Accounts []AccountInfo
+	// ReadModel serves the product list from an in-memory read model
+	// (internal/catalog) whenever it is current, and caches users between
+	// their changes; the store answers otherwise. magflow serve turns it
+	// on.
+	ReadModel bool
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and call
@@ -110,6 +116,10 @@ type Server struct {
 	closed   bool
 	specMu   sync.Mutex
 	specJSON []byte
+
+	// model is the product list's read model (nil unless ReadModel).
+	model *catalog.Model
+	users userCache
 }
 
 // New builds the server and its routes.
@@ -137,12 +147,26 @@ func New(opts Options) (*Server, error) {
 		runs: map[int64]context.CancelCauseFunc{}, limits: newLimiters(opts.RateLimits),
 	}
 	s.bg, s.stopBG = context.WithCancelCause(context.Background())
+	if opts.ReadModel {
+		m, err := catalog.New(opts.DB, catalog.Options{Encode: encodeProductItem, Logger: opts.Logger})
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Start(s.bg); err != nil {
+			return nil, fmt.Errorf("start the product list model: %w", err)
+		}
+		s.model = m
+	}
 	s.routes()
 	return s, nil
 }
 
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler { return s.router }
+
+// ReadModel returns the product list's read model, nil unless
+// Options.ReadModel.
+func (s *Server) ReadModel() *catalog.Model { return s.model }
 
 // OpenAPI returns the generated OpenAPI 3.1 document.
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
@@ -159,6 +183,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closed = true
 	s.closedMu.Unlock()
 	s.stopBG(ErrShutdown)
+	if s.model != nil {
+		s.model.Close()
+	}
 	done := make(chan struct{})
 	go func() {
 		s.syncs.Wait()

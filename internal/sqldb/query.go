@@ -931,3 +931,131 @@ func (db *DB) ExportOffers(ctx context.Context, account string) iter.Seq2[magflo
 		}
 	}
 }
+
+// CatalogRow is one product as an in-memory read model of the product
+// list (internal/catalog) keeps it: the item ListProducts would return for
+// it, and what its filters, search and sorts read.
+type CatalogRow struct {
+	// Item is the product's item in the per-account view (no listings);
+	// Listings its canonical listings when Canonical.
+	Item      ProductItem
+	Canonical bool
+	Listings  []magflow.Listing
+	// SearchTerms are the product's stored search words (see search.go);
+	// PartNumberLower and PartNumberKeyLower its part number and key as
+	// the engine's lower() makes them.
+	SearchTerms                         string
+	PartNumberLower, PartNumberKeyLower string
+	// Ranks place the row under each sort key of ProductSorts, as the
+	// engine orders that key's expression (equal values, equal ranks;
+	// ascending from 1). Ranks[0] ("id") ranks the account: the default
+	// order is account, then id.
+	Ranks [8]int32
+}
+
+// CatalogSnapshot is every product of the database read in one snapshot,
+// with the catalogue's change counter of that snapshot (SQLite; 0 on
+// PostgreSQL, which notifies changes instead: see ChangeCounters).
+type CatalogSnapshot struct {
+	Version int64
+	Rows    []CatalogRow
+}
+
+// ChangeCounters returns the counters the triggers of migration 00020 move:
+// catalog whenever a product, an offer, a canonical row or an account's
+// last complete scan changes, users whenever a user does (SQLite). On
+// PostgreSQL the same triggers send notifications on channel
+// ChangeChannel instead, and ChangeCounters returns zeros.
+func (db *DB) ChangeCounters(ctx context.Context) (catalog, users int64, err error) {
+	if db.dialect != SQLite {
+		return 0, 0, nil
+	}
+	err = db.readQueryRow(ctx, "SELECT catalog, users FROM magflow_change_counters WHERE id = 1").Scan(&catalog, &users)
+	return catalog, users, db.wrap("read change counters", err)
+}
+
+// ChangeChannel is the PostgreSQL notification channel of the triggers of
+// migration 00020; payloads are "catalog:<schema>" and "users:<schema>".
+const ChangeChannel = "magflow_changes"
+
+// CurrentSchema returns the PostgreSQL schema the database's tables live
+// in (the payload suffix of ChangeChannel), "" on SQLite.
+func (db *DB) CurrentSchema(ctx context.Context) (string, error) {
+	if db.dialect != Postgres {
+		return "", nil
+	}
+	var s string
+	err := db.read.QueryRowContext(ctx, "SELECT current_schema()").Scan(&s)
+	return s, db.wrap("read the schema", err)
+}
+
+// LoadCatalog reads every product (gone ones too) with its offer, its
+// canonical listings, its search words and its sort ranks, in one read
+// transaction (REPEATABLE READ on PostgreSQL) so that the rows and the
+// change counter belong to one snapshot. The items are decoded exactly as
+// ListProducts decodes them.
+func (db *DB) LoadCatalog(ctx context.Context) (*CatalogSnapshot, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, db.wrap("load the catalogue", err)
+	}
+	defer tx.Rollback()
+	snap := &CatalogSnapshot{}
+	if db.dialect == SQLite {
+		// The first read of the transaction takes its snapshot.
+		if err := tx.QueryRowContext(ctx, "SELECT catalog FROM magflow_change_counters WHERE id = 1").Scan(&snap.Version); err != nil {
+			return nil, db.wrap("load the catalogue", err)
+		}
+	}
+	price := "COALESCE(" + db.moneyCol("o.sale_price") + ", 0)"
+	ranks := []string{"p.account", "p.name", "p.part_number", "p.brand", price, "COALESCE(o.general_stock, 0)", "p.updated_at", "p.last_seen_at"}
+	var sel strings.Builder
+	sel.WriteString("SELECT " + productSelect + ", " + offerSelect + ", k.last_complete_at, c.listings, p.search_terms, lower(p.part_number), lower(p.part_number_key)")
+	for _, r := range ranks {
+		sel.WriteString(", dense_rank() OVER (ORDER BY " + r + ")")
+	}
+	sel.WriteString(" FROM emag_products p" + offersJoin +
+		" LEFT JOIN emag_sync_checkpoints k ON k.account = p.account AND k.stream = '" + string(magflow.StreamProducts) + "'" +
+		" LEFT JOIN emag_canonical_products c ON c.source_account = p.account AND c.product_id = p.id")
+	rows, err := tx.QueryContext(ctx, sel.String())
+	if err != nil {
+		return nil, db.wrap("load the catalogue", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		snap.Rows = append(snap.Rows, CatalogRow{})
+		r := &snap.Rows[len(snap.Rows)-1]
+		pd, pfin := productDest(&r.Item.Product, rawNone)
+		od, ofin := offerDest(&r.Item.Offer)
+		var complete sql.NullTime
+		var listings sql.NullString
+		var rk [8]int64
+		dest := append(append(pd, od...), &complete, &listings, &r.SearchTerms, &r.PartNumberLower, &r.PartNumberKeyLower)
+		for i := range rk {
+			dest = append(dest, &rk[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, db.wrap("load the catalogue", err)
+		}
+		pfin()
+		r.Item.HasOffer = ofin()
+		if complete.Valid {
+			seenSince(&r.Item.Product.Product, complete.Time.UTC())
+		}
+		if listings.Valid {
+			r.Canonical = true
+			r.Listings = decodeListings(listings.String)
+		}
+		for i, v := range rk {
+			r.Ranks[i] = int32(v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.wrap("load the catalogue", err)
+	}
+	return snap, nil
+}

@@ -306,3 +306,17 @@ func skipValue(b []byte, i int) int {
 	}
 	return j
 }
+
+// SearchWords returns the words of a product search as the store matches
+// them (at most eight; see the rules at the top of this file).
+func SearchWords(q string) []string { return searchWords(q) }
+
+// SearchKey returns the lower-cased search the store compares with the
+// beginning of part numbers and part number keys: ASCII letters only on
+// SQLite (as its lower() does), every letter on PostgreSQL.
+func (db *DB) SearchKey(q string) string {
+	if db.dialect == SQLite {
+		return asciiLower(q)
+	}
+	return strings.ToLower(q)
+}

@@ -233,6 +233,12 @@ type EmagSyncProgress struct {
 	UpdatedAt  time.Time
 }
 
+type MagflowChangeCounter struct {
+	ID      int64
+	Catalog int64
+	Users   int64
+}
+
 type MagflowRateGrant struct {
 	Key       string
 	Grants    string
