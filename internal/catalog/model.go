@@ -83,6 +83,7 @@ type Model struct {
 
 	cur     atomic.Pointer[snapshot]
 	changed chan struct{}
+	counts  counters // SQLite
 
 	// PostgreSQL: notifications counted, and whether LISTEN is active.
 	schema    string
@@ -111,7 +112,8 @@ func New(db *sqldb.DB, opts Options) (*Model, error) {
 	opts.MaxDelay = cmp.Or(opts.MaxDelay, 10*time.Second)
 	opts.Poll = cmp.Or(opts.Poll, 250*time.Millisecond)
 	return &Model{db: db, opts: opts, log: cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)), pg: db.Dialect() == sqldb.Postgres,
-		changed: make(chan struct{}, 1), fences: map[string]chan struct{}{}, loaded: make(chan struct{})}, nil
+		changed: make(chan struct{}, 1), fences: map[string]chan struct{}{}, loaded: make(chan struct{}),
+		counts: counters{read: db.ChangeCounters}}, nil
 }
 
 // Start begins listening for changes (PostgreSQL) and loading the model in
@@ -167,7 +169,7 @@ func (m *Model) current(ctx context.Context) (*snapshot, error) {
 		v = m.catGen.Load()
 	} else {
 		var err error
-		if v, _, err = m.db.ChangeCounters(ctx); err != nil {
+		if v, _, err = m.counts.get(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -213,7 +215,7 @@ func (m *Model) UsersVersion(ctx context.Context) (int64, bool) {
 		}
 		return m.usersGen.Load(), true
 	}
-	_, u, err := m.db.ChangeCounters(ctx)
+	_, u, err := m.counts.get(ctx)
 	return u, err == nil
 }
 

@@ -47,6 +47,7 @@ type snapshot struct {
 	start    []int32
 	post     []int32
 	wordBits map[int32]bitset
+	bigWord  bitset // the words with a bitset
 
 	pn, pnk sortedKeys
 
@@ -75,12 +76,18 @@ func newSortedKeys(keys []string) sortedKeys {
 	return sk
 }
 
+// prefixRange returns the range of the sorted keys that begin with p:
+// every key from p up to p+"\xff" (0xFF never occurs in UTF-8).
+func prefixRange(keys []string, p string) (int, int) {
+	lo, _ := slices.BinarySearch(keys, p)
+	hi, _ := slices.BinarySearch(keys[lo:], p+"\xff")
+	return lo, lo + hi
+}
+
 // prefix sets in b the rows whose key begins with p.
 func (sk sortedKeys) prefix(p string, b bitset) {
-	i, _ := slices.BinarySearch(sk.keys, p)
-	for ; i < len(sk.keys) && strings.HasPrefix(sk.keys[i], p); i++ {
-		b.set(sk.rows[i])
-	}
+	lo, hi := prefixRange(sk.keys, p)
+	b.setAll(sk.rows[lo:hi])
 }
 
 // build makes the snapshot of rows, encoding every item with encode.
@@ -142,6 +149,7 @@ func build(s *sqldb.CatalogSnapshot, encode func(*sqldb.ProductItem) ([]byte, er
 	}
 	slices.Sort(sn.words)
 	sn.start = make([]int32, 0, len(sn.words)+1)
+	sn.bigWord = newBitset(len(sn.words))
 	big := bigPosting(n)
 	for wi, w := range sn.words {
 		sn.start = append(sn.start, int32(len(sn.post)))
@@ -151,6 +159,7 @@ func build(s *sqldb.CatalogSnapshot, encode func(*sqldb.ProductItem) ([]byte, er
 			b := newBitset(n)
 			b.setAll(ps)
 			sn.wordBits[int32(wi)] = b
+			sn.bigWord.set(int32(wi))
 		}
 	}
 	sn.start = append(sn.start, int32(len(sn.post)))
@@ -209,9 +218,27 @@ func (sn *snapshot) searchRows(q, key string) bitset {
 		if ok {
 			last := words[len(words)-1]
 			pb := newBitset(sn.n)
-			i, _ := slices.BinarySearch(sn.words, last)
-			for ; i < len(sn.words) && strings.HasPrefix(sn.words[i], last); i++ {
-				sn.wordRows(int32(i), pb)
+			lo, hi := prefixRange(sn.words, last)
+			if hi-lo > 64 {
+				// Many words (the beginning of numbers): their postings
+				// are contiguous.
+				for i := lo; i < hi; i++ {
+					if sn.bigWord.has(int32(i)) {
+						sn.wordRows(int32(i), pb)
+					}
+				}
+				for i := lo; i < hi; {
+					j := i
+					for j < hi && !sn.bigWord.has(int32(j)) {
+						j++
+					}
+					pb.setAll(sn.post[sn.start[i]:sn.start[j]])
+					i = j + 1
+				}
+			} else {
+				for i := lo; i < hi; i++ {
+					sn.wordRows(int32(i), pb)
+				}
 			}
 			if acc != nil {
 				pb.and(acc)

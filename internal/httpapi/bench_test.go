@@ -77,6 +77,15 @@ func benchServer(tb testing.TB, db *sqldb.DB) (string, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { _ = api.Shutdown(context.Background()) })
+	if m := api.ReadModel(); m != nil {
+		// Measure the model, not its first load.
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := m.WaitCurrent(wctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	e := &env{t: tb, db: db}
 	e.srv = newLoopback(tb, &http.Server{Handler: api.Handler()})
 	h, _ := auth.HashPassword(viewerPassword, bcrypt.MinCost)

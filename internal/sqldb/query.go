@@ -1012,13 +1012,33 @@ func (db *DB) LoadCatalog(ctx context.Context) (*CatalogSnapshot, error) {
 		}
 	}
 	price := "COALESCE(" + db.moneyCol("o.sale_price") + ", 0)"
-	ranks := []string{"p.account", "p.name", "p.part_number", "p.brand", price, "COALESCE(o.general_stock, 0)", "p.updated_at", "p.last_seen_at"}
 	var sel strings.Builder
 	sel.WriteString("SELECT " + productSelect + ", " + offerSelect + ", k.last_complete_at, c.listings, p.search_terms, lower(p.part_number), lower(p.part_number_key)")
-	for _, r := range ranks {
-		sel.WriteString(", dense_rank() OVER (ORDER BY " + r + ")")
+	if db.dialect == Postgres {
+		// The engine ranks (its collation orders the text columns), over
+		// narrow rows, sorted in memory.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '256MB'"); err != nil {
+			return nil, db.wrap("load the catalogue", err)
+		}
+		sel.Reset()
+		sel.WriteString("WITH r AS (SELECT p.account, p.id")
+		for _, r := range []string{"p.account", "p.name", "p.part_number", "p.brand", price, "COALESCE(o.general_stock, 0)", "p.updated_at", "p.last_seen_at"} {
+			sel.WriteString(", dense_rank() OVER (ORDER BY " + r + ")")
+		}
+		sel.WriteString(" FROM emag_products p" + offersJoin + ") ")
+		sel.WriteString("SELECT " + productSelect + ", " + offerSelect + ", k.last_complete_at, c.listings, p.search_terms, lower(p.part_number), lower(p.part_number_key)")
+		sel.WriteString(", r.*")
+	} else {
+		// SQLite's window functions sort whole rows, eight times: the keys
+		// are ranked in Go instead, as SQLite compares them (BINARY text,
+		// integers, the times' stored text).
+		sel.WriteString(", " + price + ", COALESCE(o.general_stock, 0), CAST(p.updated_at AS TEXT), CAST(p.last_seen_at AS TEXT)")
 	}
-	sel.WriteString(" FROM emag_products p" + offersJoin +
+	from := " FROM emag_products p"
+	if db.dialect == Postgres {
+		from += " JOIN r ON r.account = p.account AND r.id = p.id"
+	}
+	sel.WriteString(from + offersJoin +
 		" LEFT JOIN emag_sync_checkpoints k ON k.account = p.account AND k.stream = '" + string(magflow.StreamProducts) + "'" +
 		" LEFT JOIN emag_canonical_products c ON c.source_account = p.account AND c.product_id = p.id")
 	rows, err := tx.QueryContext(ctx, sel.String())
@@ -1026,6 +1046,11 @@ func (db *DB) LoadCatalog(ctx context.Context) (*CatalogSnapshot, error) {
 		return nil, db.wrap("load the catalogue", err)
 	}
 	defer rows.Close()
+	type sqliteKeys struct {
+		price, stock     int64
+		updated, seenRaw string
+	}
+	var keys []sqliteKeys
 	for rows.Next() {
 		snap.Rows = append(snap.Rows, CatalogRow{})
 		r := &snap.Rows[len(snap.Rows)-1]
@@ -1034,9 +1059,17 @@ func (db *DB) LoadCatalog(ctx context.Context) (*CatalogSnapshot, error) {
 		var complete sql.NullTime
 		var listings sql.NullString
 		var rk [8]int64
+		var sk sqliteKeys
 		dest := append(append(pd, od...), &complete, &listings, &r.SearchTerms, &r.PartNumberLower, &r.PartNumberKeyLower)
-		for i := range rk {
-			dest = append(dest, &rk[i])
+		if db.dialect == Postgres {
+			var a string
+			var id int64
+			dest = append(dest, &a, &id)
+			for i := range rk {
+				dest = append(dest, &rk[i])
+			}
+		} else {
+			dest = append(dest, &sk.price, &sk.stock, &sk.updated, &sk.seenRaw)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, db.wrap("load the catalogue", err)
@@ -1052,6 +1085,37 @@ func (db *DB) LoadCatalog(ctx context.Context) (*CatalogSnapshot, error) {
 		}
 		for i, v := range rk {
 			r.Ranks[i] = int32(v)
+		}
+		if db.dialect == SQLite {
+			keys = append(keys, sk)
+		}
+	}
+	if db.dialect == SQLite {
+		rs := snap.Rows
+		p := func(i int) *magflow.Product { return &rs[i].Item.Product.Product }
+		cmps := [8]func(i, j int) int{
+			func(i, j int) int { return strings.Compare(p(i).Account, p(j).Account) },
+			func(i, j int) int { return strings.Compare(p(i).Name, p(j).Name) },
+			func(i, j int) int { return strings.Compare(p(i).PartNumber, p(j).PartNumber) },
+			func(i, j int) int { return strings.Compare(p(i).Brand, p(j).Brand) },
+			func(i, j int) int { return cmp.Compare(keys[i].price, keys[j].price) },
+			func(i, j int) int { return cmp.Compare(keys[i].stock, keys[j].stock) },
+			func(i, j int) int { return strings.Compare(keys[i].updated, keys[j].updated) },
+			func(i, j int) int { return strings.Compare(keys[i].seenRaw, keys[j].seenRaw) },
+		}
+		order := make([]int, len(rs))
+		for k, c := range cmps {
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortFunc(order, c)
+			rank := int32(0)
+			for x, i := range order {
+				if x == 0 || c(order[x-1], i) != 0 {
+					rank++
+				}
+				rs[i].Ranks[k] = rank
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
