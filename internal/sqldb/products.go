@@ -261,6 +261,10 @@ func (db *DB) ApplyProductPage(ctx context.Context, runID int64, account string,
 	for i := range offers {
 		orows[i] = db.offerRow(&offers[i], ohash[i], now)
 	}
+	if db.dialect == Postgres {
+		return db.applyProductPagePG(ctx, runID, account, &pgPage{page: page, pids: pids, oids: oids, phash: phash, ohash: ohash,
+			prows: prows, orows: orows, seen: seen, offersOnly: len(products) == 0, now: now, next: next})
+	}
 
 	var res PageResult
 	err := db.inTx(ctx, fmt.Sprintf("apply %s products page %d", account, page), func(tx *sql.Tx) error {

@@ -116,18 +116,28 @@ func (db *DB) upsertRows(ctx context.Context, tx *sql.Tx, s *upsertSpec, rows []
 		}
 		return nil
 	}
-	args := make([]any, len(s.cols))
-	for i, c := range s.cols {
-		a, err := pgArray(c, rows, i)
-		if err != nil {
-			return fmt.Errorf("upsert %s: %w", s.table, err)
-		}
-		args[i] = a
+	args, err := s.pgArrays(rows)
+	if err != nil {
+		return err
 	}
 	if _, err := db.txExec(ctx, tx, q, args...); err != nil {
 		return fmt.Errorf("upsert %s: %w", s.table, err)
 	}
 	return nil
+}
+
+// pgArrays returns the arguments of the PostgreSQL statement: one array
+// per column.
+func (s *upsertSpec) pgArrays(rows [][]any) ([]any, error) {
+	args := make([]any, len(s.cols))
+	for i, c := range s.cols {
+		a, err := pgArray(c, rows, i)
+		if err != nil {
+			return nil, fmt.Errorf("upsert %s: %w", s.table, err)
+		}
+		args[i] = a
+	}
+	return args, nil
 }
 
 // pgArray gathers column i of rows into the Go slice pgx sends as c's
