@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/magflow/magflow/internal/sqldb"
 )
@@ -29,7 +30,8 @@ type snapshot struct {
 	vstatus  []int32
 	ovstatus []int32
 	category []int64
-	brand    []string
+	brand    []int32 // index in brands
+	brands   map[string]int32
 	hasOffer bitset
 	stock    []int64
 	price    []int64 // sale price units
@@ -37,13 +39,18 @@ type snapshot struct {
 	canon    bitset
 	all      bitset
 
-	item  [][]byte // per-account view JSON
-	citem [][]byte // canonical view JSON (nil when not canonical)
+	// The items' JSON, one arena without pointers (the garbage collector
+	// need not scan it): row i's per-account item is
+	// arena[item[i]:citem[i]], its canonical item arena[citem[i]:item[i+1]]
+	// (empty when not canonical).
+	arena []byte
+	item  []int
+	citem []int
 
 	// words are the distinct search words, sorted; the rows of words[i]
 	// are post[start[i]:start[i+1]], increasing; wordBits holds a bitset
 	// of the frequent ones.
-	words    []string
+	words    strs
 	start    []int32
 	post     []int32
 	wordBits map[int32]bitset
@@ -55,11 +62,60 @@ type snapshot struct {
 	// account, then id); pos[k][row] is the row's place in it.
 	perm [8][]int32
 	pos  [8][]int32
+
+	bits sync.Pool // of *bitset of n bits, for requests
+}
+
+// getBits returns a cleared bitset of n bits from the pool.
+func (sn *snapshot) getBits() bitset {
+	if b, ok := sn.bits.Get().(*bitset); ok {
+		clear(*b)
+		return *b
+	}
+	return newBitset(sn.n)
+}
+
+func (sn *snapshot) putBits(b bitset) {
+	if b != nil {
+		sn.bits.Put(&b)
+	}
+}
+
+// strs is a sorted list of strings kept in one string (no pointer per
+// string for the garbage collector to follow).
+type strs struct {
+	all string
+	off []int32 // string i is all[off[i]:off[i+1]]
+}
+
+func newStrs(sorted []string) strs {
+	var b strings.Builder
+	off := make([]int32, 0, len(sorted)+1)
+	for _, s := range sorted {
+		off = append(off, int32(b.Len()))
+		b.WriteString(s)
+	}
+	return strs{all: b.String(), off: append(off, int32(b.Len()))}
+}
+
+func (s strs) len() int        { return len(s.off) - 1 }
+func (s strs) at(i int) string { return s.all[s.off[i]:s.off[i+1]] }
+func (s strs) search(x string) (int, bool) {
+	lo, hi := 0, s.len()
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s.at(m) < x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < s.len() && s.at(lo) == x
 }
 
 // sortedKeys maps lower-cased part numbers (or keys) to rows, sorted.
 type sortedKeys struct {
-	keys []string
+	keys strs
 	rows []int32
 }
 
@@ -69,19 +125,19 @@ func newSortedKeys(keys []string) sortedKeys {
 		rows[i] = int32(i)
 	}
 	slices.SortFunc(rows, func(a, b int32) int { return cmp.Or(strings.Compare(keys[a], keys[b]), cmp.Compare(a, b)) })
-	sk := sortedKeys{keys: make([]string, len(keys)), rows: rows}
+	sorted := make([]string, len(keys))
 	for i, r := range rows {
-		sk.keys[i] = keys[r]
+		sorted[i] = keys[r]
 	}
-	return sk
+	return sortedKeys{keys: newStrs(sorted), rows: rows}
 }
 
-// prefixRange returns the range of the sorted keys that begin with p:
-// every key from p up to p+"\xff" (0xFF never occurs in UTF-8).
-func prefixRange(keys []string, p string) (int, int) {
-	lo, _ := slices.BinarySearch(keys, p)
-	hi, _ := slices.BinarySearch(keys[lo:], p+"\xff")
-	return lo, lo + hi
+// prefixRange returns the range of the sorted strings that begin with p:
+// every one from p up to p+"\xff" (0xFF never occurs in UTF-8).
+func prefixRange(keys strs, p string) (int, int) {
+	lo, _ := keys.search(p)
+	hi, _ := keys.search(p + "\xff")
+	return lo, hi
 }
 
 // prefix sets in b the rows whose key begins with p.
@@ -96,9 +152,9 @@ func build(s *sqldb.CatalogSnapshot, encode func(*sqldb.ProductItem) ([]byte, er
 	sn := &snapshot{
 		version: s.Version, n: n, accounts: map[string]bitset{},
 		ids: make([]int64, n), status: make([]int32, n), vstatus: make([]int32, n), ovstatus: make([]int32, n),
-		category: make([]int64, n), brand: make([]string, n), hasOffer: newBitset(n), stock: make([]int64, n),
+		category: make([]int64, n), brand: make([]int32, n), brands: map[string]int32{}, hasOffer: newBitset(n), stock: make([]int64, n),
 		price: make([]int64, n), gone: newBitset(n), canon: newBitset(n), all: newBitset(n),
-		item: make([][]byte, n), citem: make([][]byte, n), wordBits: map[int32]bitset{},
+		item: make([]int, n+1), citem: make([]int, n), wordBits: map[int32]bitset{},
 	}
 	pns, pnks := make([]string, n), make([]string, n)
 	postings := map[string][]int32{}
@@ -114,7 +170,13 @@ func build(s *sqldb.CatalogSnapshot, encode func(*sqldb.ProductItem) ([]byte, er
 		a.set(row)
 		sn.all.set(row)
 		sn.ids[i], sn.status[i], sn.vstatus[i], sn.ovstatus[i] = p.ID, int32(p.Status), int32(p.ValidationStatus), int32(p.OfferValidationStatus)
-		sn.category[i], sn.brand[i] = p.CategoryID, p.Brand
+		sn.category[i] = p.CategoryID
+		b, ok := sn.brands[p.Brand]
+		if !ok {
+			b = int32(len(sn.brands))
+			sn.brands[p.Brand] = b
+		}
+		sn.brand[i] = b
 		if r.Item.HasOffer {
 			sn.hasOffer.set(row)
 			sn.stock[i], sn.price[i] = int64(r.Item.Offer.GeneralStock), r.Item.Offer.SalePrice.Units()
@@ -128,30 +190,37 @@ func build(s *sqldb.CatalogSnapshot, encode func(*sqldb.ProductItem) ([]byte, er
 				postings[w] = append(ps, row)
 			}
 		}
-		var err error
-		if sn.item[i], err = encode(&r.Item); err != nil {
+		js, err := encode(&r.Item)
+		if err != nil {
 			return nil, fmt.Errorf("encode product %d of %s: %w", p.ID, p.Account, err)
 		}
+		sn.item[i] = len(sn.arena)
+		sn.arena = append(sn.arena, js...)
+		sn.citem[i] = len(sn.arena)
 		if r.Canonical {
 			sn.canon.set(row)
 			it := r.Item
 			it.Listings = r.Listings
-			if sn.citem[i], err = encode(&it); err != nil {
+			if js, err = encode(&it); err != nil {
 				return nil, fmt.Errorf("encode product %d of %s: %w", p.ID, p.Account, err)
 			}
+			sn.arena = append(sn.arena, js...)
 		}
 	}
+	sn.item[n] = len(sn.arena)
+	sn.arena = slices.Clip(sn.arena)
 	sn.pn, sn.pnk = newSortedKeys(pns), newSortedKeys(pnks)
 
-	sn.words = make([]string, 0, len(postings))
+	words := make([]string, 0, len(postings))
 	for w := range postings {
-		sn.words = append(sn.words, w)
+		words = append(words, w)
 	}
-	slices.Sort(sn.words)
-	sn.start = make([]int32, 0, len(sn.words)+1)
-	sn.bigWord = newBitset(len(sn.words))
+	slices.Sort(words)
+	sn.words = newStrs(words)
+	sn.start = make([]int32, 0, len(words)+1)
+	sn.bigWord = newBitset(len(words))
 	big := bigPosting(n)
-	for wi, w := range sn.words {
+	for wi, w := range words {
 		sn.start = append(sn.start, int32(len(sn.post)))
 		ps := postings[w]
 		sn.post = append(sn.post, ps...)
@@ -192,32 +261,34 @@ func (sn *snapshot) wordRows(i int32, b bitset) {
 	b.setAll(sn.post[sn.start[i]:sn.start[i+1]])
 }
 
-// searchRows returns the rows matching the search q (trimmed, not empty)
+// searchRows sets in out the rows matching the search q (trimmed, not empty)
 // as the store matches it (see internal/sqldb/search.go): every word a
 // word of the row's search words, the last only a beginning of one; or the
 // key (q lower-cased as the engine does) beginning the part number or key.
-func (sn *snapshot) searchRows(q, key string) bitset {
-	out := newBitset(sn.n)
+func (sn *snapshot) searchRows(q, key string, out bitset) {
 	if words := sqldb.SearchWords(q); len(words) > 0 {
 		var acc bitset
+		defer func() { sn.putBits(acc) }()
 		ok := true
 		for _, w := range words[:len(words)-1] {
-			i, found := slices.BinarySearch(sn.words, w)
+			i, found := sn.words.search(w)
 			if !found {
 				ok = false
 				break
 			}
-			wb := newBitset(sn.n)
-			sn.wordRows(int32(i), wb)
 			if acc == nil {
-				acc = wb
-			} else {
-				acc.and(wb)
+				acc = sn.getBits()
+				sn.wordRows(int32(i), acc)
+				continue
 			}
+			wb := sn.getBits()
+			sn.wordRows(int32(i), wb)
+			acc.and(wb)
+			sn.putBits(wb)
 		}
 		if ok {
 			last := words[len(words)-1]
-			pb := newBitset(sn.n)
+			pb := sn.getBits()
 			lo, hi := prefixRange(sn.words, last)
 			if hi-lo > 64 {
 				// Many words (the beginning of numbers): their postings
@@ -244,11 +315,11 @@ func (sn *snapshot) searchRows(q, key string) bitset {
 				pb.and(acc)
 			}
 			out.or(pb)
+			sn.putBits(pb)
 		}
 	}
 	sn.pn.prefix(key, out)
 	sn.pnk.prefix(key, out)
-	return out
 }
 
 // query is a product list request in the model's terms.
@@ -265,11 +336,12 @@ type query struct {
 // list returns the page of q and the exact number of matches.
 func (sn *snapshot) list(q query) ([][]byte, int) {
 	f := q.f
-	var cand bitset
+	cand := sn.getBits()
+	defer sn.putBits(cand)
 	if f.Canonical {
-		cand = sn.canon.clone()
+		copy(cand, sn.canon)
 	} else {
-		cand = sn.all.clone()
+		copy(cand, sn.all)
 	}
 	switch f.Gone {
 	case sqldb.GonePresent:
@@ -285,11 +357,15 @@ func (sn *snapshot) list(q query) ([][]byte, int) {
 		cand.and(a)
 	}
 	if q.search != "" {
-		cand.and(sn.searchRows(q.search, q.key))
+		sb := sn.getBits()
+		sn.searchRows(q.search, q.key, sb)
+		cand.and(sb)
+		sn.putBits(sb)
 	}
 	if residual(f) {
+		brand, brandOK := sn.brands[f.Brand]
 		cand.each(func(i int32) {
-			if !sn.keep(f, i) {
+			if !sn.keep(f, brand, brandOK, i) {
 				cand.clear(i)
 			}
 		})
@@ -337,9 +413,9 @@ func (sn *snapshot) list(q query) ([][]byte, int) {
 	items := make([][]byte, len(rows))
 	for j, i := range rows {
 		if f.Canonical {
-			items[j] = sn.citem[i]
+			items[j] = sn.arena[sn.citem[i]:sn.item[i+1]:sn.item[i+1]]
 		} else {
-			items[j] = sn.item[i]
+			items[j] = sn.arena[sn.item[i]:sn.citem[i]:sn.citem[i]]
 		}
 	}
 	return items, total
@@ -355,11 +431,11 @@ func residual(f sqldb.ProductFilter) bool {
 // keep tests row i against the residual filters of f, as the store's
 // conditions do (a row without an offer fails every stock and price
 // bound: the column is NULL).
-func (sn *snapshot) keep(f sqldb.ProductFilter, i int32) bool {
+func (sn *snapshot) keep(f sqldb.ProductFilter, brand int32, brandOK bool, i int32) bool {
 	if f.Status != nil && sn.status[i] != int32(*f.Status) ||
 		f.ValidationStatus != nil && sn.vstatus[i] != int32(*f.ValidationStatus) ||
 		f.OfferValidationStatus != nil && sn.ovstatus[i] != int32(*f.OfferValidationStatus) ||
-		f.Brand != "" && sn.brand[i] != f.Brand ||
+		f.Brand != "" && (!brandOK || sn.brand[i] != brand) ||
 		f.CategoryID != 0 && sn.category[i] != f.CategoryID {
 		return false
 	}
