@@ -92,6 +92,11 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 			return false
 		case capPage > 0 && next > capPage:
 			return false
+		case next-commitNext >= aheadPages(r.acct.Concurrency):
+			// Pages fetched ahead wait in memory for the ones before them
+			// to commit: a page stuck in retries must not let the rest of
+			// the catalogue pile up behind it.
+			return false
 		case total > 0 && next <= total:
 			return inflight < r.acct.Concurrency
 		}
@@ -186,6 +191,12 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 	}
 	return outcome{status: magflow.RunCompleted}
 }
+
+// aheadPages is how far past the next page to commit a scan with the given
+// fetch concurrency may dispatch: twice the pages in flight, so fetches go
+// on while a page commits, and memory stays bounded by the window rather
+// than by the catalogue when one page is slow.
+func aheadPages(concurrency int) int { return 2 * max(1, concurrency) }
 
 func (r *runState) fetchPage(ctx context.Context, page int) ([]emag.ProductOffer, error) {
 	return r.acct.Source.ReadProductOffers(ctx, emag.ProductOfferFilter{CurrentPage: page, ItemsPerPage: r.e.opts.ItemsPerPage})

@@ -1,0 +1,93 @@
+package syncer_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	"github.com/magflow/magflow"
+	"github.com/magflow/magflow/internal/emag"
+	"github.com/magflow/magflow/internal/syncer"
+)
+
+// stallSource serves pages of 100 products; page stall blocks until release
+// is closed. It records the highest page asked for.
+type stallSource struct {
+	pages   int
+	stall   int
+	release chan struct{}
+
+	mu      sync.Mutex
+	highest int
+}
+
+func (s *stallSource) ReadProductOffers(ctx context.Context, f emag.ProductOfferFilter) ([]emag.ProductOffer, error) {
+	s.mu.Lock()
+	s.highest = max(s.highest, f.CurrentPage)
+	s.mu.Unlock()
+	if f.CurrentPage == s.stall {
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if f.CurrentPage > s.pages {
+		return nil, nil
+	}
+	items := make([]emag.ProductOffer, f.ItemsPerPage)
+	for i := range items {
+		items[i].ID = int64((f.CurrentPage-1)*f.ItemsPerPage + i + 1)
+	}
+	return items, nil
+}
+
+func (s *stallSource) CountProductOffers(_ context.Context, f emag.ProductOfferFilter) (emag.Count, error) {
+	return emag.Count{Items: s.pages * f.ItemsPerPage, Pages: s.pages, ItemsPerPage: f.ItemsPerPage}, nil
+}
+
+func (s *stallSource) ReadOrders(context.Context, emag.OrderFilter) ([]emag.Order, error) {
+	return nil, nil
+}
+
+// TestScanBoundsPagesAheadOfAStalledPage: while one page hangs (a slow
+// answer, retries), the scan fetches at most twice its concurrency past it
+// and then waits, so the pages held in memory do not grow with the
+// catalogue; once the page arrives the scan completes with every product.
+func TestScanBoundsPagesAheadOfAStalledPage(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &stallSource{pages: 40, stall: 2, release: make(chan struct{})}
+		e, err := syncer.New(syncer.Options{Store: discardStore{}, Accounts: []syncer.Account{
+			{Name: "main", Source: src, Stats: &syncer.RequestStats{}, Concurrency: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep syncer.Report
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			rep, err = e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)})
+			done <- err
+		}()
+		synctest.Wait()
+		src.mu.Lock()
+		highest := src.highest
+		src.mu.Unlock()
+		// Page 1 committed; page 2 stalls: pages 2 to 2 + 2x4 - 1 may be out.
+		if want := 2 + 2*4 - 1; highest != want {
+			t.Errorf("while page 2 stalled, the scan asked for pages up to %d, want %d", highest, want)
+		}
+		close(src.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if rep.Status() != magflow.RunCompleted {
+			t.Fatalf("status %s: %+v", rep.Status(), rep.Runs)
+		}
+		if n := rep.Runs[0].Counters.Items; n != 4000 {
+			t.Errorf("items = %d, want 4000", n)
+		}
+	})
+}
