@@ -423,7 +423,7 @@ func (c *Client) once(ctx context.Context, cl *call) (*response, *Error) {
 		return nil, c.transportError(ctx, err)
 	}
 	defer res.Body.Close()
-	data, rerr := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	data, rerr := readBody(res, maxBody)
 	resp := &response{status: res.StatusCode, header: res.Header, body: data}
 	if rerr != nil {
 		e := c.transportError(ctx, rerr)
@@ -525,4 +525,23 @@ func titleOf(s string) string {
 		return ""
 	}
 	return strings.TrimSpace(s[i+len("<title>") : i+j])
+}
+
+// maxBody is the largest answer the client reads: a full page of
+// product_offer/read is about 300 KB.
+const maxBody = 64 << 20
+
+// readBody reads an answer of at most limit bytes into a buffer sized by its
+// Content-Length when the server sent one (io.ReadAll grows its buffer by
+// doubling, leaving about as much garbage as the answer on every page).
+func readBody(res *http.Response, limit int64) ([]byte, error) {
+	r := io.LimitReader(res.Body, limit)
+	if n := res.ContentLength; n > 0 && n <= limit {
+		// net/http ends a body at its Content-Length, and reports one cut
+		// short as io.ErrUnexpectedEOF, as io.ReadFull does.
+		buf := make([]byte, n)
+		m, err := io.ReadFull(r, buf)
+		return buf[:m], err
+	}
+	return io.ReadAll(r)
 }
