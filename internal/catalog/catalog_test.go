@@ -17,7 +17,10 @@ import (
 
 // encode is the tests' item encoding: the whole store item, so that any
 // field the model got wrong shows.
-func encode(it *sqldb.ProductItem) ([]byte, error) { return json.Marshal(it) }
+func encode(dst []byte, it *sqldb.ProductItem) ([]byte, error) {
+	b, err := json.Marshal(it)
+	return append(dst, b...), err
+}
 
 var (
 	names  = []string{"Lampă LED 10W", "Desk lamp", "USB cable 2m", "Phone case", "Laptop stand", "lampadar Ștefan", "ÉCRAN 24\"", "cablu & adaptor"}
@@ -125,7 +128,7 @@ func storePage(t testing.TB, db *sqldb.DB, f sqldb.ProductFilter) ([]string, sql
 	}
 	out := []string{}
 	for i := range page.Items {
-		b, _ := encode(&page.Items[i])
+		b, _ := encode(nil, &page.Items[i])
 		out = append(out, string(b))
 	}
 	return out, page

@@ -51,9 +51,9 @@ import (
 
 // Options configure a Model.
 type Options struct {
-	// Encode returns the JSON of one item of the product list exactly as
-	// the API sends it (required).
-	Encode func(*sqldb.ProductItem) ([]byte, error)
+	// Encode appends the JSON of one item of the product list, exactly as
+	// the API sends it, to dst (required).
+	Encode func(dst []byte, it *sqldb.ProductItem) ([]byte, error)
 	Logger *slog.Logger
 	// Quiet is how long the catalogue must go unchanged before a rebuild
 	// (default 500ms); MaxDelay bounds the wait while changes keep coming
@@ -287,9 +287,12 @@ func (m *Model) stale(ctx context.Context) bool {
 }
 
 // rebuilds reloads the model after changes: once they have been quiet for
-// Quiet, or MaxDelay after the first, whichever comes first.
+// Quiet, or MaxDelay after the first, whichever comes first, and no sooner
+// than twice the last load's duration after it.
 func (m *Model) rebuilds(ctx context.Context) {
 	defer m.done.Done()
+	var lastEnd time.Time
+	var lastTook time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -318,7 +321,21 @@ func (m *Model) rebuilds(ctx context.Context) {
 		}
 		deadline.Stop()
 		quiet.Stop()
-		if err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
+		// A load costs seconds of CPU at 100,000 products: the model takes
+		// at most a third of a core, however busy the writers.
+		if wait := time.Until(lastEnd.Add(2 * lastTook)); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		start := time.Now()
+		err := m.Refresh(ctx)
+		lastEnd, lastTook = time.Now(), time.Since(start)
+		if err != nil && ctx.Err() == nil {
 			m.log.Warn("product list model: load failed; the store answers meanwhile", "err", err)
 			m.signal()
 		}

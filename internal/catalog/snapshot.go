@@ -147,7 +147,7 @@ func (sk sortedKeys) prefix(p string, b bitset) {
 }
 
 // build makes the snapshot of rows, encoding every item with encode.
-func build(s *sqldb.CatalogSnapshot, encode func(*sqldb.ProductItem) ([]byte, error)) (*snapshot, error) {
+func build(s *sqldb.CatalogSnapshot, encode func([]byte, *sqldb.ProductItem) ([]byte, error)) (*snapshot, error) {
 	n := len(s.Rows)
 	sn := &snapshot{
 		version: s.Version, n: n, accounts: map[string]bitset{},
@@ -190,21 +190,19 @@ func build(s *sqldb.CatalogSnapshot, encode func(*sqldb.ProductItem) ([]byte, er
 				postings[w] = append(ps, row)
 			}
 		}
-		js, err := encode(&r.Item)
-		if err != nil {
+		sn.item[i] = len(sn.arena)
+		var err error
+		if sn.arena, err = encode(sn.arena, &r.Item); err != nil {
 			return nil, fmt.Errorf("encode product %d of %s: %w", p.ID, p.Account, err)
 		}
-		sn.item[i] = len(sn.arena)
-		sn.arena = append(sn.arena, js...)
 		sn.citem[i] = len(sn.arena)
 		if r.Canonical {
 			sn.canon.set(row)
 			it := r.Item
 			it.Listings = r.Listings
-			if js, err = encode(&it); err != nil {
+			if sn.arena, err = encode(sn.arena, &it); err != nil {
 				return nil, fmt.Errorf("encode product %d of %s: %w", p.ID, p.Account, err)
 			}
-			sn.arena = append(sn.arena, js...)
 		}
 	}
 	sn.item[n] = len(sn.arena)

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -197,9 +195,7 @@ func (s *Server) registerCatalog() {
 		}
 		items := make([][]byte, len(page.Items))
 		for i := range page.Items {
-			if items[i], err = encodeProductItem(&page.Items[i]); err != nil {
-				return nil, problemOf(err, s.log)
-			}
+			items[i] = appendProductItem(nil, &page.Items[i])
 		}
 		out.Body = writePage(items, pageOf(page.Total, in.Limit, in.Offset, len(page.Items)), page.TotalCapped)
 		return out, nil
@@ -278,17 +274,11 @@ func productItemOf(it *sqldb.ProductItem) ProductItem {
 	return pi
 }
 
-// encodeProductItem returns the JSON of one product list item exactly as
-// huma's JSON format writes it inside a body (no HTML escaping); the read
-// model encodes every item with it once per load.
-func encodeProductItem(it *sqldb.ProductItem) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(productItemOf(it)); err != nil {
-		return nil, fmt.Errorf("encode product %d of %s: %w", it.Product.ID, it.Product.Account, err)
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+// encodeProductItem appends the JSON of one product list item to dst,
+// exactly as huma's JSON format writes it inside a body (see encode.go);
+// the read model encodes every item with it once per load.
+func encodeProductItem(dst []byte, it *sqldb.ProductItem) ([]byte, error) {
+	return appendProductItem(dst, it), nil
 }
 
 // appendProductPage appends the ProductListBody of items (each one's JSON)
