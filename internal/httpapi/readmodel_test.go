@@ -175,3 +175,21 @@ func TestReadModelUserCache(t *testing.T) {
 		}
 	})
 }
+
+// TestProductListSchema: the OpenAPI document still describes the product
+// list's body (the handler writes it pre-encoded).
+func TestProductListSchema(t *testing.T) {
+	t.Parallel()
+	e := setup(t, sqldb.SQLite, setupOptions{products: 10})
+	op := e.api.OpenAPI().Paths["/api/v1/emag/enhanced/products/all"].Get
+	mt := op.Responses["200"].Content["application/json"]
+	if mt == nil || mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/ProductListBody" {
+		t.Fatalf("200 response: %+v", mt)
+	}
+	s := e.api.OpenAPI().Components.Schemas.Map()["ProductListBody"]
+	for _, f := range []string{"items", "total", "limit", "offset", "next_offset", "total_capped"} {
+		if s == nil || s.Properties[f] == nil {
+			t.Fatalf("ProductListBody lacks %s: %+v", f, s)
+		}
+	}
+}
