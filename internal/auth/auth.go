@@ -131,6 +131,12 @@ type Issuer struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
+
+	// verified remembers the claims of tokens Verify accepted (every API
+	// request verifies one; an HMAC and a JSON decode cost more than the
+	// rest of a cached product list answer).
+	vmu      sync.Mutex
+	verified map[string]*Claims
 }
 
 // IssuerOptions configure an Issuer. Zero durations get the defaults.
@@ -216,6 +222,49 @@ var ErrExpired = errors.New("token expired")
 // Verify checks a token's signature, expiry and kind and returns its claims.
 // Every failure is EUnauthorized with a message saying what to do.
 func (is *Issuer) Verify(token, kind string) (*Claims, error) {
+	if c := is.cached(token); c != nil && c.Kind == kind && c.UserID() > 0 {
+		return c, nil
+	}
+	c, err := is.verify(token, kind)
+	if err == nil {
+		is.remember(token, c)
+	}
+	return c, err
+}
+
+// verifiedMax bounds the tokens Verify remembers.
+const verifiedMax = 4096
+
+// cached returns a copy of token's claims if Verify verified it before
+// and it has not expired since, else nil. A token's signature and claims
+// never change: only the clock can make it invalid.
+func (is *Issuer) cached(token string) *Claims {
+	is.vmu.Lock()
+	c := is.verified[token]
+	is.vmu.Unlock()
+	if c == nil || c.ExpiresAt == nil {
+		return nil
+	}
+	now := is.now()
+	if !now.Before(c.ExpiresAt.Time) || c.NotBefore != nil && now.Before(c.NotBefore.Time) {
+		return nil
+	}
+	cc := *c
+	return &cc
+}
+
+func (is *Issuer) remember(token string, c *Claims) {
+	cc := *c
+	is.vmu.Lock()
+	if is.verified == nil || len(is.verified) >= verifiedMax {
+		is.verified = map[string]*Claims{}
+	}
+	is.verified[token] = &cc
+	is.vmu.Unlock()
+}
+
+// verify checks token's signature, issuer, expiry and kind.
+func (is *Issuer) verify(token, kind string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return is.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),

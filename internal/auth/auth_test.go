@@ -110,3 +110,34 @@ func TestPasswordVersionChangesWithHash(t *testing.T) {
 		t.Fatal("PasswordVersion is not a fingerprint")
 	}
 }
+
+// TestVerifyRemembers: a verified token is answered from memory, as a copy
+// (a caller changing its claims changes nothing), until it expires.
+func TestVerifyRemembers(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	is, err := NewIssuer(IssuerOptions{Secret: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := is.Issue(Subject{UserID: 7, Username: "ana", Role: "viewer", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err := is.Verify(toks.AccessToken, KindAccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1.Role = "operator"
+	if is.cached(toks.AccessToken) == nil {
+		t.Fatal("the verified token is not remembered")
+	}
+	c2, err := is.Verify(toks.AccessToken, KindAccess)
+	if err != nil || c2.Role != "viewer" {
+		t.Fatalf("second verify: %+v %v", c2, err)
+	}
+	now = toks.AccessExpiresAt
+	if _, err := is.Verify(toks.AccessToken, KindAccess); !errors.Is(err, ErrExpired) {
+		t.Fatalf("at its expiry: %v", err)
+	}
+}

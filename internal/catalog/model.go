@@ -157,6 +157,37 @@ func (m *Model) signal() {
 // Loads returns how many snapshots the model has loaded.
 func (m *Model) Loads() int64 { return m.loads.Load() }
 
+// memoKey carries a request's memo (see WithMemo).
+type memoKey struct{}
+
+// memo keeps the change counters read for one request.
+type memo struct {
+	done           bool
+	catalog, users int64
+	err            error
+}
+
+// WithMemo returns ctx carrying a memo of the change counters: the first
+// check made with it (by List, Current or UsersVersion) reads them, later
+// ones reuse that read, which began after the request arrived. One per
+// request (the API's authentication and the list share a read).
+func WithMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, memoKey{}, &memo{})
+}
+
+// counters returns the SQLite change counters for ctx's request.
+func (m *Model) counters(ctx context.Context) (int64, int64, error) {
+	mm, _ := ctx.Value(memoKey{}).(*memo)
+	if mm != nil && mm.done {
+		return mm.catalog, mm.users, mm.err
+	}
+	c, u, err := m.counts.get(ctx)
+	if mm != nil {
+		mm.done, mm.catalog, mm.users, mm.err = true, c, u, err
+	}
+	return c, u, err
+}
+
 // current returns the snapshot when it is current, else nil (and
 // schedules a rebuild).
 func (m *Model) current(ctx context.Context) (*snapshot, error) {
@@ -169,7 +200,7 @@ func (m *Model) current(ctx context.Context) (*snapshot, error) {
 		v = m.catGen.Load()
 	} else {
 		var err error
-		if v, _, err = m.counts.get(ctx); err != nil {
+		if v, _, err = m.counters(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -215,7 +246,7 @@ func (m *Model) UsersVersion(ctx context.Context) (int64, bool) {
 		}
 		return m.usersGen.Load(), true
 	}
-	_, u, err := m.counts.get(ctx)
+	_, u, err := m.counters(ctx)
 	return u, err == nil
 }
 

@@ -190,6 +190,10 @@ func build(s *sqldb.CatalogSnapshot, encode func([]byte, *sqldb.ProductItem) ([]
 				postings[w] = append(ps, row)
 			}
 		}
+		if i == 1000 && n > 2000 {
+			// Grow the arena once, to about what every row will take.
+			sn.arena = slices.Grow(sn.arena, len(sn.arena)*(n-i)/i*11/10)
+		}
 		sn.item[i] = len(sn.arena)
 		var err error
 		if sn.arena, err = encode(sn.arena, &r.Item); err != nil {

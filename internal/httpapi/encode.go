@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"math"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -48,7 +49,7 @@ func appendProductItem(b []byte, it *sqldb.ProductItem) []byte {
 	b = append(b, `,"ownership":`...)
 	b = strconv.AppendBool(b, p.Ownership)
 	b = append(b, `,"green_tax":`...)
-	b = appendJSONString(b, p.GreenTax.String())
+	b = appendDecimal(b, p.GreenTax)
 	b = append(b, `,"supply_lead_time":`...)
 	b = strconv.AppendInt(b, int64(p.SupplyLeadTime), 10)
 	b = append(b, `,"first_seen_at":`...)
@@ -78,7 +79,7 @@ func appendProductItem(b []byte, it *sqldb.ProductItem) []byte {
 			b = append(b, `,"product_id":`...)
 			b = strconv.AppendInt(b, l.ProductID, 10)
 			b = append(b, `,"sale_price":`...)
-			b = appendJSONString(b, l.SalePrice.String())
+			b = appendDecimal(b, l.SalePrice)
 			b = append(b, `,"currency":`...)
 			b = appendJSONString(b, l.Currency)
 			b = append(b, `,"general_stock":`...)
@@ -107,7 +108,7 @@ func appendOffer(b []byte, o *magflow.Offer) []byte {
 	}{{`,"sale_price":`, o.SalePrice}, {`,"recommended_price":`, o.RecommendedPrice}, {`,"min_sale_price":`, o.MinSalePrice},
 		{`,"max_sale_price":`, o.MaxSalePrice}, {`,"best_offer_price":`, o.BestOfferPrice}} {
 		b = append(b, m.k...)
-		b = appendJSONString(b, m.v.String())
+		b = appendDecimal(b, m.v)
 	}
 	b = append(b, `,"currency":`...)
 	b = appendJSONString(b, o.Currency)
@@ -152,6 +153,24 @@ func appendWarehouses(b []byte, ws []magflow.WarehouseValue) []byte {
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+// appendDecimal appends d quoted as its String method writes it
+// ("-12.3400"), without fmt.
+func appendDecimal(b []byte, d magflow.Decimal) []byte {
+	u := d.Units()
+	if u == math.MinInt64 {
+		return appendJSONString(b, d.String())
+	}
+	b = append(b, '"')
+	if u < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	b = strconv.AppendInt(b, u/10000, 10)
+	f := u % 10000
+	b = append(b, '.', byte('0'+f/1000), byte('0'+f/100%10), byte('0'+f/10%10), byte('0'+f%10))
+	return append(b, '"')
 }
 
 // appendJSONTime appends t as time.Time's MarshalJSON does.

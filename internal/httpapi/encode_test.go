@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -65,6 +66,17 @@ func TestAppendProductItem(t *testing.T) {
 	for i := range items {
 		if d := cmp.Diff(jsonOf(t, productItemOf(&items[i])), string(appendProductItem(nil, &items[i]))); d != "" {
 			t.Errorf("item %d (-json +ours):\n%s", i, d)
+		}
+	}
+}
+
+// TestAppendDecimal: amounts encode as Decimal.String, quoted.
+func TestAppendDecimal(t *testing.T) {
+	t.Parallel()
+	for _, u := range []int64{0, 1, -1, 9999, -9999, 10000, 1218400, -1218400, 123456789012, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		d := magflow.NewDecimal(u)
+		if got, want := string(appendDecimal(nil, d)), jsonOf(t, d.String()); got != want {
+			t.Errorf("%d: %s, want %s", u, got, want)
 		}
 	}
 }

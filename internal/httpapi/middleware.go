@@ -19,6 +19,7 @@ import (
 
 	"github.com/magflow/magflow"
 	"github.com/magflow/magflow/internal/auth"
+	"github.com/magflow/magflow/internal/catalog"
 	"github.com/magflow/magflow/internal/sqldb"
 )
 
@@ -159,6 +160,11 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 	q := ""
 	if op.Metadata[metaQueryToken] == true {
 		q = ctx.Query("access_token")
+	}
+	if s.model != nil {
+		// One read of the change counters serves the user check and the
+		// product list.
+		ctx = huma.WithContext(ctx, catalog.WithMemo(ctx.Context()))
 	}
 	p, err := s.authenticate(ctx.Context(), ctx.Header("Authorization"), q)
 	if err != nil {
