@@ -19,9 +19,10 @@
 // sync ends, merges the segments or flushes the pending list, so searches
 // after a sync read neither.
 //
-// Page transactions on PostgreSQL plan their statements afresh
-// (plan_cache_mode = force_custom_plan): plans cached while a first sync's
-// tables were empty would make each page cost more as they fill.
+// Page transactions on PostgreSQL take four round trips: BEGIN, one lookup
+// of the run and the stored hashes (primary-key probes, whose cached plans
+// stay good as a first sync fills the tables), one write statement (the
+// upserts and the bookkeeping as data-modifying CTEs), COMMIT.
 //
 // The end-of-scan work is set-based, in constant memory whatever the size of
 // the catalogue: RebuildCanonical aggregates each SKU's listings in SQL and

@@ -379,32 +379,23 @@ func (db *DB) indexProducts(ctx context.Context, tx *sql.Tx, account string, row
 	return nil
 }
 
-// pageCommitMode sets two settings of a page transaction on PostgreSQL, for
-// this transaction only.
+// pageCommitMode sets synchronous_commit = off for a page transaction on
+// PostgreSQL (PostgreSQL page writes set it in pgPageLookup instead, without
+// a round trip of its own; SQLite needs nothing).
 //
-// plan_cache_mode = force_custom_plan: the page statements are prepared once
-// per connection, and after five runs PostgreSQL would keep a generic plan
-// made while the tables were nearly empty (a first sync fills them faster
-// than autovacuum analyzes them), and each page then cost more as the
-// tables grew: at 2 x 50,000 products the last pages took three times as
-// long as the early ones (2,000 products/s against 5,000 with the plans made
-// afresh, page time flat at about 30 ms). Planning these statements costs less
-// than a tenth of a millisecond each.
-//
-// synchronous_commit = off: the page commits without waiting for its WAL
-// flush. A crash of the PostgreSQL server may then lose the last pages
-// committed before it, but never part of one: the page's rows and the
-// checkpoint that records them commit in the same transaction, and WAL is
-// replayed in order, so a lost page takes its checkpoint with it and the
-// resumed run fetches the page again. Everything else (runs, holes,
-// MarkGone, orders' cursors) commits synchronously, and its flush makes the
-// earlier pages durable too. SQLite in WAL mode with synchronous=NORMAL
-// gives the same guarantee already.
+// The page commits without waiting for its WAL flush. A crash of the
+// PostgreSQL server may then lose the last pages committed before it, but
+// never part of one: the page's rows and the checkpoint that records them
+// commit in the same transaction, and WAL is replayed in order, so a lost
+// page takes its checkpoint with it and the resumed run fetches the page
+// again. Everything else (runs, holes, MarkGone, orders' cursors) commits
+// synchronously, and its flush makes the earlier pages durable too. SQLite
+// in WAL mode with synchronous=NORMAL gives the same guarantee already.
 func (db *DB) pageCommitMode(ctx context.Context, tx *sql.Tx) error {
 	if db.dialect != Postgres {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"); err != nil {
+	if _, err := tx.ExecContext(ctx, pgPageCommitMode); err != nil {
 		return fmt.Errorf("set commit mode: %w", err)
 	}
 	return nil
