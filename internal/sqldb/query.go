@@ -1011,6 +1011,11 @@ func (db *DB) LoadCatalog(ctx context.Context) (*CatalogSnapshot, error) {
 			return nil, db.wrap("load the catalogue", err)
 		}
 	}
+	var count int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM emag_products").Scan(&count); err != nil {
+		return nil, db.wrap("load the catalogue", err)
+	}
+	snap.Rows = make([]CatalogRow, 0, count)
 	price := "COALESCE(" + db.moneyCol("o.sale_price") + ", 0)"
 	var sel strings.Builder
 	sel.WriteString("SELECT " + productSelect + ", " + offerSelect + ", k.last_complete_at, c.listings, p.search_terms, lower(p.part_number), lower(p.part_number_key)")
