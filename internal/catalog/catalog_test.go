@@ -331,3 +331,77 @@ func TestUsersVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestFallback: a model not started, or stale, does not answer; one not
+// loaded yet neither.
+func TestFallback(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		m, err := catalog.New(db, catalog.Options{Encode: encode, Quiet: time.Hour, MaxDelay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.List(ctx, sqldb.ProductFilter{}); ok || m.Current(ctx) {
+			t.Fatal("a model never loaded answered")
+		}
+		if err := m.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		// With an hour of quiet required, only Refresh loads it.
+		for !m.Current(ctx) {
+			if err := m.Refresh(ctx); err != nil && db.Dialect() == sqldb.SQLite {
+				t.Fatal(err)
+			}
+			if err := m.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, ok := m.List(ctx, sqldb.ProductFilter{}); !ok {
+			t.Fatal("a current model did not answer")
+		}
+		if _, ok := m.List(ctx, sqldb.ProductFilter{Sort: "nope"}); ok {
+			t.Fatal("the model answered an unknown sort (the store reports it)")
+		}
+		if _, ok := m.List(ctx, sqldb.ProductFilter{Extras: true}); ok {
+			t.Fatal("the model answered a request for extras")
+		}
+		scan(t, db, "main", ids(1, 10), nil)
+		if err := m.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.List(ctx, sqldb.ProductFilter{}); ok {
+			t.Fatal("a stale model answered")
+		}
+	})
+}
+
+// TestListenerLoss (PostgreSQL): when the LISTEN connection dies the model
+// stops answering until it listens again and has reloaded.
+func TestListenerLoss(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.Postgres)
+	seed(t, db)
+	m := newModel(t, db)
+	ctx := context.Background()
+	before, pid := m.Loads(), m.ListenerPID()
+	if _, err := db.WriteDB().ExecContext(ctx, "SELECT pg_terminate_backend($1)", int64(pid)); err != nil {
+		t.Fatal(err)
+	}
+	// Round trips until a new connection listens (about a second).
+	for m.ListenerPID() == pid {
+		if err := m.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.WaitCurrent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m.Loads() == before {
+		t.Fatal("the model answered again without reloading after losing its notifications")
+	}
+	if _, ok := m.List(ctx, sqldb.ProductFilter{}); !ok {
+		t.Fatal("the model does not answer after reconnecting")
+	}
+}

@@ -90,6 +90,7 @@ type Model struct {
 	catGen    atomic.Int64
 	usersGen  atomic.Int64
 	listening atomic.Bool
+	pid       atomic.Uint32 // the LISTEN connection's backend (tests)
 	fenceMu   sync.Mutex
 	fences    map[string]chan struct{}
 
@@ -404,6 +405,14 @@ func (m *Model) listen(ctx context.Context) {
 	for ctx.Err() == nil {
 		err := m.listenOnce(ctx)
 		m.listening.Store(false)
+		// Fences waiting for a notification that will not come return:
+		// the model does not answer until it listens and reloads.
+		m.fenceMu.Lock()
+		for tok, ch := range m.fences {
+			close(ch)
+			delete(m.fences, tok)
+		}
+		m.fenceMu.Unlock()
 		if ctx.Err() != nil {
 			return
 		}
@@ -430,6 +439,7 @@ func (m *Model) listenOnce(ctx context.Context) error {
 			return fmt.Errorf("listen for changes: unexpected driver connection %T", dc)
 		}
 		c := sc.Conn()
+		m.pid.Store(c.PgConn().PID())
 		if _, err := c.Exec(ctx, "LISTEN "+sqldb.ChangeChannel); err != nil {
 			return driver.ErrBadConn
 		}
@@ -469,8 +479,8 @@ func (m *Model) listenOnce(ctx context.Context) error {
 // after a notification of its own has come back (notifications arrive in
 // commit order).
 func (m *Model) Sync(ctx context.Context) error {
-	if !m.pg {
-		return nil
+	if !m.pg || !m.listening.Load() {
+		return nil // SQLite reads the counters per request; without LISTEN the model does not answer
 	}
 	var b [8]byte
 	rand.Read(b[:])
