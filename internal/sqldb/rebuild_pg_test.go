@@ -124,3 +124,32 @@ func TestApplyProductPageRunChecks(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentCanonicalRebuilds: rebuilds started side by side (several
+// worker processes ending scans at once) take turns and agree.
+func TestConcurrentCanonicalRebuilds(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		run, _ := startRun(t, db, "main", magflow.StreamProducts)
+		for pg := range 4 {
+			ps, os := page("main", int64(1+100*pg), 100, "10")
+			apply(t, db, run.ID, "main", pg+1, ps, os)
+		}
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				_, err := db.RebuildCanonical(ctx, []string{"main"})
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("concurrent RebuildCanonical: %v", err)
+			}
+		}
+		if skus, _, err := db.CanonicalStats(ctx); err != nil || skus != 400 {
+			t.Fatalf("stats = %d, %v; want 400 SKUs", skus, err)
+		}
+	})
+}
