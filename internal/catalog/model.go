@@ -140,12 +140,14 @@ func (m *Model) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the model and waits for its goroutines.
+// Close stops the model, waits for its goroutines and drops the loaded
+// snapshot.
 func (m *Model) Close() {
 	if m.stop != nil {
 		m.stop()
 	}
 	m.done.Wait()
+	m.cur.Store(nil) // the memory goes, and nothing is answered any more
 }
 
 func (m *Model) signal() {

@@ -158,3 +158,122 @@ func skipSpaceStr(s string, i int) int {
 	}
 	return i
 }
+
+// fastListings decodes the canonical listings the rebuild writes (a JSON
+// array of flat objects: account, product_id, sale_price as a string,
+// currency, general_stock, status; PostgreSQL's json_agg spaces them out),
+// or reports false for anything else.
+func fastListings(s string) ([]magflow.Listing, bool) {
+	if strings.IndexByte(s, '\\') >= 0 {
+		return nil, false
+	}
+	i := skipSpaceStr(s, 0)
+	if i >= len(s) || s[i] != '[' {
+		return nil, false
+	}
+	out := []magflow.Listing{}
+	i = skipSpaceStr(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return out, skipSpaceStr(s, i+1) == len(s)
+	}
+	str := func() (string, bool) {
+		if i >= len(s) || s[i] != '"' {
+			return "", false
+		}
+		end := strings.IndexByte(s[i+1:], '"')
+		if end < 0 {
+			return "", false
+		}
+		v := s[i+1 : i+1+end]
+		i = skipSpaceStr(s, i+end+2)
+		return v, true
+	}
+	num := func() (int64, bool) {
+		j := i
+		if j < len(s) && s[j] == '-' {
+			j++
+		}
+		for j < len(s) && '0' <= s[j] && s[j] <= '9' {
+			j++
+		}
+		n, err := strconv.ParseInt(s[i:j], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		i = skipSpaceStr(s, j)
+		return n, true
+	}
+	for {
+		if i >= len(s) || s[i] != '{' {
+			return nil, false
+		}
+		i = skipSpaceStr(s, i+1)
+		var l magflow.Listing
+		for {
+			key, ok := str()
+			if !ok || i >= len(s) || s[i] != ':' {
+				return nil, false
+			}
+			i = skipSpaceStr(s, i+1)
+			switch key {
+			case "account", "currency", "sale_price":
+				v, ok := str()
+				if !ok {
+					return nil, false
+				}
+				switch key {
+				case "account":
+					l.Account = v
+				case "currency":
+					l.Currency = v
+				default:
+					if v != "" {
+						d, err := magflow.ParseDecimal(v)
+						if err != nil {
+							return nil, false
+						}
+						l.SalePrice = d
+					}
+				}
+			case "product_id", "general_stock", "status":
+				n, ok := num()
+				if !ok {
+					return nil, false
+				}
+				switch key {
+				case "product_id":
+					l.ProductID = n
+				case "general_stock":
+					l.GeneralStock = int(n)
+				default:
+					l.Status = int(n)
+				}
+			default:
+				return nil, false
+			}
+			if i >= len(s) {
+				return nil, false
+			}
+			if s[i] == '}' {
+				i = skipSpaceStr(s, i+1)
+				break
+			}
+			if s[i] != ',' {
+				return nil, false
+			}
+			i = skipSpaceStr(s, i+1)
+		}
+		out = append(out, l)
+		if i >= len(s) {
+			return nil, false
+		}
+		switch s[i] {
+		case ',':
+			i = skipSpaceStr(s, i+1)
+		case ']':
+			return out, skipSpaceStr(s, i+1) == len(s)
+		default:
+			return nil, false
+		}
+	}
+}

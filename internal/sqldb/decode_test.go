@@ -35,3 +35,38 @@ func TestDecodeWarehouses(t *testing.T) {
 		}
 	}
 }
+
+// TestFastListings: the listings as both engines write them, and odd
+// input, decode as encoding/json decodes them (fastListings declines what
+// it does not know, and decodeListings falls back).
+func TestFastListings(t *testing.T) {
+	t.Parallel()
+	slow := func(s string) []magflow.Listing {
+		var ls []listingJSON
+		_ = json.Unmarshal([]byte(s), &ls)
+		out := make([]magflow.Listing, len(ls))
+		for i, l := range ls {
+			out[i] = magflow.Listing(l)
+		}
+		return out
+	}
+	for _, s := range []string{
+		`[]`,
+		`[{"account":"main","product_id":5,"sale_price":"12.3400","currency":"RON","general_stock":3,"status":1}]`,
+		`[{"account" : "main", "product_id" : 5, "sale_price" : "12.3400", "currency" : "RON", "general_stock" : -3, "status" : 1}, ` + "\n" +
+			` {"account" : "fbe", "product_id" : 77, "sale_price" : "0.0000", "currency" : "", "general_stock" : 0, "status" : 0}]`,
+		`[{"account":"a\"b","product_id":5}]`,
+		`[{"account":"main","sale_price":12.34}]`,
+		`[{"account":"main","extra":1}]`,
+		`[{"account":"main"}`,
+		`[{"sale_price":"x"}]`,
+		`[{"sale_price":""}]`,
+	} {
+		if d := cmp.Diff(slow(s), decodeListings(s), cmp.Comparer(func(a, b magflow.Decimal) bool { return a == b })); d != "" {
+			t.Errorf("%q (-json +ours):\n%s", s, d)
+		}
+	}
+	if _, ok := fastListings(`[{"account":"main","product_id":5,"sale_price":"1.0000","currency":"RON","general_stock":3,"status":1}]`); !ok {
+		t.Error("the SQLite shape took the slow path")
+	}
+}

@@ -208,6 +208,9 @@ type listingJSON struct {
 }
 
 func decodeListings(s string) []magflow.Listing {
+	if out, ok := fastListings(s); ok {
+		return out
+	}
 	var ls []listingJSON
 	_ = json.Unmarshal([]byte(s), &ls)
 	out := make([]magflow.Listing, len(ls))
