@@ -10,14 +10,18 @@
 // snapshot it was loaded from; otherwise List says so and the caller asks
 // the store (unchanged behaviour), and a rebuild is scheduled in the
 // background: once the catalogue has been quiet for Options.Quiet, and at
-// least every Options.MaxDelay while a sync keeps writing. A load reads the
+// least every Options.MaxDelay while a sync keeps writing, but no sooner
+// than twice the last load's duration after it (a load of 100,000 products
+// costs seconds of CPU). A load reads the
 // rows and their version in one read transaction (REPEATABLE READ on
 // PostgreSQL), on the read pool: it neither holds the SQLite writer nor
 // blocks requests.
 //
 // Changes are seen through triggers (migration 00020), so writers in any
 // process count. SQLite: they move a counter row, which each request reads
-// (one single-row read) and compares with the loaded snapshot's. PostgreSQL:
+// (one single-row read, shared by the requests that arrived while it ran
+// and, through WithMemo, by the checks of one request) and compares with
+// the loaded snapshot's. PostgreSQL:
 // they send a notification at commit; a LISTEN connection counts them, and
 // the model is current while the count is the one read before its snapshot
 // was taken (a notification from before the snapshot only costs a rebuild).

@@ -207,8 +207,12 @@ func BenchmarkProductListSearch(b *testing.B) {
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			cpu0 := cpuTime()
+			cpu0, alloc0, gc0 := cpuTime(), ms.TotalAlloc, ms.NumGC
 			lat := runListSearch(b, base, tok, 50)
+			var ms2 runtime.MemStats
+			runtime.ReadMemStats(&ms2)
+			b.ReportMetric(float64(ms2.TotalAlloc-alloc0)/1024/float64(max(1, len(lat))), "alloc_KB/req")
+			b.ReportMetric(float64(ms2.NumGC-gc0), "GCs")
 			reportLatency(b, lat)
 			// CPU per request, clients included: what the box must give
 			// whatever else runs on it (wall-clock figures are not).
