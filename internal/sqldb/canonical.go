@@ -46,10 +46,20 @@ func (db *DB) RebuildCanonical(ctx context.Context, accountOrder []string) (int,
 		if _, err := tx.ExecContext(ctx, create); err != nil {
 			return fmt.Errorf("create canonical work table: %w", err)
 		}
+		var snapshot string
 		if db.dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, canonSettingsPG); err != nil {
 				return fmt.Errorf("set canonical rebuild settings: %w", err)
 			}
+			fresh, n, snap, err := db.canonFreshPG(ctx, tx, accountOrder)
+			if err != nil {
+				return err
+			}
+			if fresh {
+				dups = n
+				return db.optimizeSearch(ctx, tx)
+			}
+			snapshot = snap
 		}
 		price, listing, agg := "COALESCE(o.sale_price, '0.0000')", "json_object(", "json_group_array("
 		if db.dialect == Postgres {
@@ -110,6 +120,11 @@ WHERE emag_canonical_products.content_hash <> excluded.content_hash`
 		}
 		if _, err := tx.ExecContext(ctx, drop); err != nil {
 			return fmt.Errorf("drop canonical work table: %w", err)
+		}
+		if db.dialect == Postgres {
+			if err := db.canonRecordPG(ctx, tx, snapshot, accountOrder); err != nil {
+				return err
+			}
 		}
 		return db.optimizeSearch(ctx, tx)
 	})
@@ -180,9 +195,10 @@ func init() {
 // in memory: at 60,000 listings it spilled 4.5 MB to disk and took 650 ms
 // instead of 170 ms. The advisory lock (per schema, held to the end of the
 // transaction) makes concurrent rebuilds, from several worker processes,
-// take turns, as canonWritesPG needs.
+// take turns, as canonWritesPG needs. The transaction takes its id at once
+// (pg_current_xact_id), so that age() in canonUnchangedSQL counts from it.
 const canonSettingsPG = `SELECT set_config('enable_nestloop', 'off', true), set_config('enable_mergejoin', 'off', true),
-set_config('work_mem', '64MB', true), pg_advisory_xact_lock(hashtextextended('magflow-canonical:' || current_schema(), 0))`
+set_config('work_mem', '64MB', true), pg_advisory_xact_lock(hashtextextended('magflow-canonical:' || current_schema(), 0)), pg_current_xact_id()`
 
 // canonWritesPG write the canonical rows that changed on PostgreSQL: an
 // UPDATE of the stored rows whose hash differs, then a plain INSERT of the

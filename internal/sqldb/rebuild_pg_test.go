@@ -70,14 +70,27 @@ func TestCanonicalFollowsChanges(t *testing.T) {
 		}
 
 		before := canonicalUpdatedAt(t, db)
-		if _, err := db.RebuildCanonical(ctx, []string{"main", "fbe"}); err != nil {
-			t.Fatal(err)
+		if dups, err := db.RebuildCanonical(ctx, []string{"main", "fbe"}); err != nil || dups != 1 {
+			t.Fatalf("unchanged RebuildCanonical = %d, %v; want 1 duplicate", dups, err)
 		}
 		if diff := cmp.Diff(before, canonicalUpdatedAt(t, db)); diff != "" {
 			t.Fatalf("an unchanged rebuild rewrote rows (-before +after):\n%s", diff)
 		}
 		if diff := cmp.Diff(want, canonicalRows(t, db)); diff != "" {
 			t.Fatalf("canonical after an unchanged rebuild (-want +got):\n%s", diff)
+		}
+
+		// An offers run changes only main's price of PN-1.
+		finish(t, db, fbeRun.ID, magflow.RunCompleted)
+		offRun, _ := startRun(t, db, "main", magflow.StreamOffers)
+		_, oos := page("main", 1, 1, "11")
+		apply(t, db, offRun.ID, "main", 1, nil, oos)
+		if _, err := db.RebuildCanonical(ctx, []string{"main", "fbe"}); err != nil {
+			t.Fatal(err)
+		}
+		want[0] = "PN-1 from main main=11.0000"
+		if diff := cmp.Diff(want, canonicalRows(t, db)); diff != "" {
+			t.Fatalf("canonical after an offer changed (-want +got):\n%s", diff)
 		}
 	})
 }

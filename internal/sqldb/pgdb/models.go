@@ -221,6 +221,13 @@ type EmagSyncProgress struct {
 	UpdatedAt  time.Time
 }
 
+type MagflowCanonicalState struct {
+	ID           int32
+	Snapshot     string
+	AccountOrder string
+	RebuiltAt    time.Time
+}
+
 type MagflowRateGrant struct {
 	Key       string
 	Grants    []time.Time
