@@ -83,6 +83,11 @@ func TestReadModelAnswersAsTheStore(t *testing.T) {
 		if m == nil {
 			t.Fatal("app.NewAPI serves without the read model")
 		}
+		// Every notification of the seed's commits has arrived: none can
+		// make the model stale later.
+		if err := m.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
 		if err := m.WaitCurrent(ctx); err != nil {
 			t.Fatal(err)
 		}
