@@ -13,7 +13,8 @@ import (
 )
 
 // BenchmarkRefresh loads a model of 20,000 products of one account (and
-// their canonical rows) per iteration: the cost of one rebuild.
+// their canonical rows) per iteration: the cost of one rebuild but the
+// items' encoding.
 func BenchmarkRefresh(b *testing.B) {
 	for _, d := range sqldbtest.Engines {
 		b.Run(string(d), func(b *testing.B) {
@@ -22,7 +23,10 @@ func BenchmarkRefresh(b *testing.B) {
 			if _, err := db.RebuildCanonical(context.Background(), []string{"main"}); err != nil {
 				b.Fatal(err)
 			}
-			m, err := catalog.New(db, catalog.Options{Encode: encode})
+			// A trivial encoder: the load and the indexes are measured (the
+			// API's encoder is measured by its own tests' benchmarks).
+			cheap := func(dst []byte, it *sqldb.ProductItem) ([]byte, error) { return append(dst, "{}"...), nil }
+			m, err := catalog.New(db, catalog.Options{Encode: cheap})
 			if err != nil {
 				b.Fatal(err)
 			}
