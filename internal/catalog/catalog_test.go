@@ -221,9 +221,10 @@ func reopen(t testing.TB, url string) *sqldb.DB {
 	return db
 }
 
-// TestFreshness: a write through another handle (a page write, a complete
-// scan marking products gone, a canonical rebuild, an offer change alone)
-// makes the model stale at once, and it reloads in the background.
+// TestFreshness: a write through another handle (a page write, an offer
+// change alone, an offer PATCH applied through the outbox, a complete scan
+// marking products gone, a canonical rebuild) makes the model stale at
+// once, and it reloads in the background.
 func TestFreshness(t *testing.T) {
 	t.Parallel()
 	for _, d := range sqldbtest.Engines {
@@ -258,6 +259,22 @@ func TestFreshness(t *testing.T) {
 						}
 					})
 				}, sqldb.ProductFilter{Sort: "-price", Limit: 1}},
+				{"offer PATCH applied", func() {
+					// An offer change through the outbox, as the API's PATCH
+					// and the drainer make it, applied by eMAG.
+					stock := 777
+					ids, err := other.EnqueueOfferChanges(ctx, []sqldb.OfferChange{{Account: "main", ProductID: 6, OfferFields: sqldb.OfferFields{Stock: &stock}}}, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := other.MarkSending(ctx, ids, "offer/save"); err != nil {
+						t.Fatal(err)
+					}
+					applied := sqldb.OfferFields{Stock: &stock}
+					if err := other.SettleOutbox(ctx, []sqldb.OutboxOutcome{{ID: ids[0], State: sqldb.OutboxApplied, Applied: &applied, Account: "main", TargetID: 6}}); err != nil {
+						t.Fatal(err)
+					}
+				}, sqldb.ProductFilter{MinStock: ptr(777)}},
 				{"gone", func() { scan(t, other, "main", ids(1, 200), nil) }, sqldb.ProductFilter{Gone: sqldb.GoneOnly}},
 				{"canonical", func() {
 					if _, err := other.RebuildCanonical(ctx, []string{"fbe", "main"}); err != nil {
