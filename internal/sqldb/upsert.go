@@ -18,7 +18,7 @@ type column struct {
 	// cast converts the unnested value on PostgreSQL (jsonb, json,
 	// numeric), or "".
 	cast string
-	// null marks a column whose values may be nil.
+	// null marks a column whose values may be nil (text and timestamptz).
 	null bool
 }
 
@@ -186,6 +186,18 @@ func pgArray(c column, rows [][]any, i int) (any, error) {
 		out := make([]string, len(rows))
 		for j, r := range rows {
 			v, ok := r[i].(string)
+			if !ok {
+				return nil, bad(r[i])
+			}
+			out[j] = v
+		}
+		return out, nil
+	case c.pg == "timestamptz" && !c.null:
+		// []time.Time has pgx's direct encode plan; []*time.Time goes
+		// through reflection.
+		out := make([]time.Time, len(rows))
+		for j, r := range rows {
+			v, ok := r[i].(time.Time)
 			if !ok {
 				return nil, bad(r[i])
 			}
