@@ -49,7 +49,7 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 }
 
-// BenchmarkPageWrites measures what the change triggers of migration 00020
+// BenchmarkPageWrites measures what the change triggers of migration 00016
 // cost a sync: complete scans of 5,000 products of one account, every row
 // changed, with the triggers and without them.
 func BenchmarkPageWrites(b *testing.B) {

@@ -17,7 +17,7 @@
 // PostgreSQL), on the read pool: it neither holds the SQLite writer nor
 // blocks requests.
 //
-// Changes are seen through triggers (migration 00020), so writers in any
+// Changes are seen through triggers (migration 00016), so writers in any
 // process count. SQLite: they move a counter row, which each request reads
 // (one single-row read, shared by the requests that arrived while it ran
 // and, through WithMemo, by the checks of one request) and compares with

@@ -964,7 +964,7 @@ type CatalogSnapshot struct {
 	Rows    []CatalogRow
 }
 
-// ChangeCounters returns the counters the triggers of migration 00020 move:
+// ChangeCounters returns the counters the triggers of migration 00016 move:
 // catalog whenever a product, an offer, a canonical row or an account's
 // last complete scan changes, users whenever a user does (SQLite). On
 // PostgreSQL the same triggers send notifications on channel
@@ -978,7 +978,7 @@ func (db *DB) ChangeCounters(ctx context.Context) (catalog, users int64, err err
 }
 
 // ChangeChannel is the PostgreSQL notification channel of the triggers of
-// migration 00020; payloads are "catalog:<schema>" and "users:<schema>".
+// migration 00016; payloads are "catalog:<schema>" and "users:<schema>".
 const ChangeChannel = "magflow_changes"
 
 // CurrentSchema returns the PostgreSQL schema the database's tables live
