@@ -190,16 +190,23 @@ func TestKilledSyncResumesToTheSameTables(t *testing.T) {
 			want := snapshot(t, cleanDB)
 
 			crashURL := sqldbtest.URL(t, d)
-			crash := childSpec{DatabaseURL: crashURL, Accounts: sb.Accounts(), RPS: 25}
+			crash := childSpec{DatabaseURL: crashURL, Accounts: sb.Accounts(), RPS: 10}
+			// A child is killed when the test reads its Nth progress line;
+			// on a loaded machine the test reads late and the child has
+			// committed further by then, so the later children may find
+			// little left to do. Kill until one finishes on its own, at
+			// most four times, and ask for at least two kills mid-run.
 			kills := 0
-			for _, after := range []int{2, 5, 8, 11} {
-				if startChild(t, crash, after) {
-					kills++
+			for _, after := range []int{2, 3, 4, 5} {
+				if !startChild(t, crash, after) {
+					break
 				}
+				kills++
 			}
-			if kills < 3 {
-				t.Fatalf("only %d of 4 children were killed mid-run", kills)
+			if kills < 2 {
+				t.Fatalf("only %d children were killed mid-run", kills)
 			}
+			t.Logf("%d children killed mid-run", kills)
 			startChild(t, crash, 0)
 			crashDB := openURL(t, crashURL)
 			got := snapshot(t, crashDB)
