@@ -98,10 +98,12 @@ GROUP BY sku`
 		// A row whose SKU vanished, or whose source is now another product
 		// (the source may also have moved to another SKU's row, which the
 		// unique source index would refuse), goes first.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM emag_canonical_products WHERE NOT EXISTS (SELECT 1 FROM magflow_canon n
-WHERE n.sku = emag_canonical_products.sku AND n.source_account = emag_canonical_products.source_account AND n.product_id = emag_canonical_products.product_id)`); err != nil {
+		del, err := tx.ExecContext(ctx, `DELETE FROM emag_canonical_products WHERE NOT EXISTS (SELECT 1 FROM magflow_canon n
+WHERE n.sku = emag_canonical_products.sku AND n.source_account = emag_canonical_products.source_account AND n.product_id = emag_canonical_products.product_id)`)
+		if err != nil {
 			return fmt.Errorf("delete stale canonical rows: %w", err)
 		}
+		changed, _ := del.RowsAffected()
 		upsert := `INSERT INTO emag_canonical_products (sku, part_number, source_account, product_id, accounts, listings, content_hash, updated_at)
 SELECT sku, part_number, source_account, product_id, accounts, n.listings, h, ? FROM
   (SELECT n.*, ` + db.sha256Hex("n.source_account || ':' || n.product_id || ':' || n.listings") + ` AS h FROM magflow_canon n) n WHERE true
@@ -114,8 +116,16 @@ WHERE emag_canonical_products.content_hash <> excluded.content_hash`
 		}
 		now := db.now()
 		for _, w := range writes {
-			if _, err := tx.ExecContext(ctx, db.q(w), now); err != nil {
+			res, err := tx.ExecContext(ctx, db.q(w), now)
+			if err != nil {
 				return fmt.Errorf("upsert canonical rows: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			changed += n
+		}
+		if changed > 0 {
+			if err := db.catalogChanged(ctx, tx); err != nil {
+				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, drop); err != nil {

@@ -301,9 +301,14 @@ func (db *DB) ApplyProductPage(ctx context.Context, runID int64, account string,
 		if err != nil {
 			return err
 		}
-		rows, ores := changedRows(oids, ohash, ohave, func(i int) []any { return orows[i] })
-		if err := db.upsertRows(ctx, tx, offerSpecs[db.dialect], rows); err != nil {
+		orowsChanged, ores := changedRows(oids, ohash, ohave, func(i int) []any { return orows[i] })
+		if err := db.upsertRows(ctx, tx, offerSpecs[db.dialect], orowsChanged); err != nil {
 			return err
+		}
+		if len(rows) > 0 || len(orowsChanged) > 0 {
+			if err := db.catalogChanged(ctx, tx); err != nil {
+				return err
+			}
 		}
 		// An offers-only page (no products) counts its offers.
 		res = pres
