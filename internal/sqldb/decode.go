@@ -3,7 +3,7 @@ package sqldb
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/magflow/magflow"
 )
@@ -28,40 +28,14 @@ func decodeStrings(s string) []string {
 }
 
 func fastStrings(s string) ([]string, bool) {
-	if strings.IndexByte(s, '\\') >= 0 {
-		return nil, false
-	}
-	i := skipSpaceStr(s, 0)
-	if i >= len(s) || s[i] != '[' {
-		return nil, false
-	}
+	sc := flatScanner{s: s}
 	out := []string{}
-	i = skipSpaceStr(s, i+1)
-	if i < len(s) && s[i] == ']' {
-		return out, skipSpaceStr(s, i+1) == len(s)
-	}
-	for {
-		if i >= len(s) || s[i] != '"' {
-			return nil, false
-		}
-		end := strings.IndexByte(s[i+1:], '"')
-		if end < 0 {
-			return nil, false
-		}
-		out = append(out, s[i+1:i+1+end])
-		i = skipSpaceStr(s, i+end+2)
-		if i >= len(s) {
-			return nil, false
-		}
-		switch s[i] {
-		case ',':
-			i = skipSpaceStr(s, i+1)
-		case ']':
-			return out, skipSpaceStr(s, i+1) == len(s)
-		default:
-			return nil, false
-		}
-	}
+	ok := sc.array(func() bool {
+		v, ok := sc.str()
+		out = append(out, v)
+		return ok
+	})
+	return out, ok
 }
 
 // decodeWarehouses decodes a JSON array of {"warehouse_id": n, "value": n}.
@@ -78,85 +52,26 @@ func decodeWarehouses(s string) []magflow.WarehouseValue {
 }
 
 func fastWarehouses(s string) ([]magflow.WarehouseValue, bool) {
-	i := skipSpaceStr(s, 0)
-	if i >= len(s) || s[i] != '[' {
-		return nil, false
-	}
+	sc := flatScanner{s: s}
 	out := []magflow.WarehouseValue{}
-	i = skipSpaceStr(s, i+1)
-	if i < len(s) && s[i] == ']' {
-		return out, skipSpaceStr(s, i+1) == len(s)
-	}
-	for {
-		if i >= len(s) || s[i] != '{' {
-			return nil, false
-		}
+	ok := sc.array(func() bool {
 		var w magflow.WarehouseValue
-		i = skipSpaceStr(s, i+1)
-		for {
-			var key string
-			switch {
-			case strings.HasPrefix(s[i:], `"warehouse_id"`):
-				key, i = "w", i+len(`"warehouse_id"`)
-			case strings.HasPrefix(s[i:], `"value"`):
-				key, i = "v", i+len(`"value"`)
+		ok := sc.object(func(key string) bool {
+			n, ok := sc.int()
+			switch key {
+			case "warehouse_id":
+				w.WarehouseID = int(n)
+			case "value":
+				w.Value = int(n)
 			default:
-				return nil, false
+				return false
 			}
-			i = skipSpaceStr(s, i)
-			if i >= len(s) || s[i] != ':' {
-				return nil, false
-			}
-			i = skipSpaceStr(s, i+1)
-			j := i
-			if j < len(s) && s[j] == '-' {
-				j++
-			}
-			for j < len(s) && '0' <= s[j] && s[j] <= '9' {
-				j++
-			}
-			n, err := strconv.Atoi(s[i:j])
-			if err != nil {
-				return nil, false
-			}
-			if key == "w" {
-				w.WarehouseID = n
-			} else {
-				w.Value = n
-			}
-			i = skipSpaceStr(s, j)
-			if i >= len(s) {
-				return nil, false
-			}
-			if s[i] == '}' {
-				i = skipSpaceStr(s, i+1)
-				break
-			}
-			if s[i] != ',' {
-				return nil, false
-			}
-			i = skipSpaceStr(s, i+1)
-		}
+			return ok
+		})
 		out = append(out, w)
-		if i >= len(s) {
-			return nil, false
-		}
-		switch s[i] {
-		case ',':
-			i = skipSpaceStr(s, i+1)
-		case ']':
-			return out, skipSpaceStr(s, i+1) == len(s)
-		default:
-			return nil, false
-		}
-	}
-}
-
-func skipSpaceStr(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t') {
-		i++
-	}
-	return i
+		return ok
+	})
+	return out, ok
 }
 
 // fastListings decodes the canonical listings the rebuild writes (a JSON
@@ -164,82 +79,31 @@ func skipSpaceStr(s string, i int) int {
 // currency, general_stock, status; PostgreSQL's json_agg spaces them out),
 // or reports false for anything else.
 func fastListings(s string) ([]magflow.Listing, bool) {
-	if strings.IndexByte(s, '\\') >= 0 {
-		return nil, false
-	}
-	i := skipSpaceStr(s, 0)
-	if i >= len(s) || s[i] != '[' {
-		return nil, false
-	}
+	sc := flatScanner{s: s}
 	out := []magflow.Listing{}
-	i = skipSpaceStr(s, i+1)
-	if i < len(s) && s[i] == ']' {
-		return out, skipSpaceStr(s, i+1) == len(s)
-	}
-	str := func() (string, bool) {
-		if i >= len(s) || s[i] != '"' {
-			return "", false
-		}
-		end := strings.IndexByte(s[i+1:], '"')
-		if end < 0 {
-			return "", false
-		}
-		v := s[i+1 : i+1+end]
-		i = skipSpaceStr(s, i+end+2)
-		return v, true
-	}
-	num := func() (int64, bool) {
-		j := i
-		if j < len(s) && s[j] == '-' {
-			j++
-		}
-		for j < len(s) && '0' <= s[j] && s[j] <= '9' {
-			j++
-		}
-		n, err := strconv.ParseInt(s[i:j], 10, 64)
-		if err != nil {
-			return 0, false
-		}
-		i = skipSpaceStr(s, j)
-		return n, true
-	}
-	for {
-		if i >= len(s) || s[i] != '{' {
-			return nil, false
-		}
-		i = skipSpaceStr(s, i+1)
+	ok := sc.array(func() bool {
 		var l magflow.Listing
-		for {
-			key, ok := str()
-			if !ok || i >= len(s) || s[i] != ':' {
-				return nil, false
-			}
-			i = skipSpaceStr(s, i+1)
+		ok := sc.object(func(key string) bool {
 			switch key {
 			case "account", "currency", "sale_price":
-				v, ok := str()
-				if !ok {
-					return nil, false
-				}
-				switch key {
-				case "account":
+				v, ok := sc.str()
+				switch {
+				case !ok:
+					return false
+				case key == "account":
 					l.Account = v
-				case "currency":
+				case key == "currency":
 					l.Currency = v
-				default:
-					if v != "" {
-						d, err := magflow.ParseDecimal(v)
-						if err != nil {
-							return nil, false
-						}
-						l.SalePrice = d
+				case v != "":
+					d, err := magflow.ParseDecimal(v)
+					if err != nil {
+						return false
 					}
+					l.SalePrice = d
 				}
+				return true
 			case "product_id", "general_stock", "status":
-				n, ok := num()
-				if !ok {
-					return nil, false
-				}
+				n, ok := sc.int()
 				switch key {
 				case "product_id":
 					l.ProductID = n
@@ -248,32 +112,130 @@ func fastListings(s string) ([]magflow.Listing, bool) {
 				default:
 					l.Status = int(n)
 				}
-			default:
-				return nil, false
+				return ok
 			}
-			if i >= len(s) {
-				return nil, false
-			}
-			if s[i] == '}' {
-				i = skipSpaceStr(s, i+1)
-				break
-			}
-			if s[i] != ',' {
-				return nil, false
-			}
-			i = skipSpaceStr(s, i+1)
-		}
+			return false
+		})
 		out = append(out, l)
-		if i >= len(s) {
-			return nil, false
+		return ok
+	})
+	return out, ok
+}
+
+// flatScanner reads the flat JSON the store writes itself: arrays of
+// strings without escapes, of integers, and of objects of those. Anything
+// else makes it report false, and the caller falls back to encoding/json.
+type flatScanner struct {
+	s string
+	i int
+}
+
+func (sc *flatScanner) space() {
+	for sc.i < len(sc.s) && (sc.s[sc.i] == ' ' || sc.s[sc.i] == '\n' || sc.s[sc.i] == '\r' || sc.s[sc.i] == '\t') {
+		sc.i++
+	}
+}
+
+// is reports whether the next byte is c, and steps over it and the space
+// after it if so.
+func (sc *flatScanner) is(c byte) bool {
+	if sc.i >= len(sc.s) || sc.s[sc.i] != c {
+		return false
+	}
+	sc.i++
+	sc.space()
+	return true
+}
+
+// array reads a whole input that is one array, calling elem for each
+// element (elem reads it and reports whether it could).
+func (sc *flatScanner) array(elem func() bool) bool {
+	sc.space()
+	if !sc.is('[') {
+		return false
+	}
+	if sc.is(']') {
+		return sc.i == len(sc.s)
+	}
+	for {
+		if !elem() {
+			return false
 		}
-		switch s[i] {
-		case ',':
-			i = skipSpaceStr(s, i+1)
-		case ']':
-			return out, skipSpaceStr(s, i+1) == len(s)
+		switch {
+		case sc.is(','):
+		case sc.is(']'):
+			return sc.i == len(sc.s)
 		default:
-			return nil, false
+			return false
 		}
 	}
+}
+
+// object reads an object, calling field for each key with the scanner at
+// its value (field reads it and reports whether it could).
+func (sc *flatScanner) object(field func(key string) bool) bool {
+	if !sc.is('{') {
+		return false
+	}
+	if sc.is('}') {
+		return true
+	}
+	for {
+		key, ok := sc.str()
+		if !ok || !sc.is(':') || !field(key) {
+			return false
+		}
+		switch {
+		case sc.is(','):
+		case sc.is('}'):
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str reads a string without escapes or control characters, in valid
+// UTF-8 (encoding/json would replace invalid bytes).
+func (sc *flatScanner) str() (string, bool) {
+	if sc.i >= len(sc.s) || sc.s[sc.i] != '"' {
+		return "", false
+	}
+	end := -1
+	for j := sc.i + 1; j < len(sc.s); j++ {
+		if c := sc.s[j]; c == '"' {
+			end = j - sc.i - 1
+			break
+		} else if c == '\\' || c < 0x20 {
+			return "", false
+		}
+	}
+	if end < 0 {
+		return "", false
+	}
+	v := sc.s[sc.i+1 : sc.i+1+end]
+	if !utf8.ValidString(v) {
+		return "", false
+	}
+	sc.i += end + 2
+	sc.space()
+	return v, true
+}
+
+// int reads an integer.
+func (sc *flatScanner) int() (int64, bool) {
+	j := sc.i
+	if j < len(sc.s) && sc.s[j] == '-' {
+		j++
+	}
+	for j < len(sc.s) && '0' <= sc.s[j] && sc.s[j] <= '9' {
+		j++
+	}
+	n, err := strconv.ParseInt(sc.s[sc.i:j], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	sc.i = j
+	sc.space()
+	return n, true
 }

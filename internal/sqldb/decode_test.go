@@ -70,3 +70,37 @@ func TestFastListings(t *testing.T) {
 		t.Error("the SQLite shape took the slow path")
 	}
 }
+
+// FuzzFlatDecoders: whenever the hand-written decoders accept an input,
+// they decode it as encoding/json does.
+func FuzzFlatDecoders(f *testing.F) {
+	for _, s := range []string{`["a","b"]`, `[{"warehouse_id":1,"value":4}]`,
+		`[{"account":"main","product_id":5,"sale_price":"12.3400","currency":"RON","general_stock":3,"status":1}]`, `[ ]`, `[{}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, ok := fastStrings(s); ok {
+			var want []string
+			if err := json.Unmarshal([]byte(s), &want); err != nil || !cmp.Equal(want, got) {
+				t.Errorf("fastStrings(%q) = %q; encoding/json: %q, %v", s, got, want, err)
+			}
+		}
+		if got, ok := fastWarehouses(s); ok {
+			var want []magflow.WarehouseValue
+			if err := json.Unmarshal([]byte(s), &want); err != nil || !cmp.Equal(want, got) {
+				t.Errorf("fastWarehouses(%q) = %v; encoding/json: %v, %v", s, got, want, err)
+			}
+		}
+		if got, ok := fastListings(s); ok {
+			var ls []listingJSON
+			err := json.Unmarshal([]byte(s), &ls)
+			want := make([]magflow.Listing, len(ls))
+			for i, l := range ls {
+				want[i] = magflow.Listing(l)
+			}
+			if err != nil || !cmp.Equal(want, got, cmp.Comparer(func(a, b magflow.Decimal) bool { return a == b })) {
+				t.Errorf("fastListings(%q) = %v; encoding/json: %v, %v", s, got, want, err)
+			}
+		}
+	})
+}
