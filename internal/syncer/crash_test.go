@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -71,7 +72,10 @@ func crashChild(spec string) int {
 		accounts = append(accounts, syncer.Account{Name: a.Name, Source: c})
 	}
 	out := bufio.NewWriter(os.Stdout)
+	var outMu sync.Mutex // the observer is called from every run's goroutine
 	obs := syncer.ObserverFunc(func(p syncer.Progress) {
+		outMu.Lock()
+		defer outMu.Unlock()
 		fmt.Fprintf(out, "progress %s %s %d\n", p.Account, p.Stream, p.Counters.Page)
 		out.Flush()
 	})
