@@ -171,7 +171,7 @@ func (c *catalog) newEntry(seed int64, key uint64) *entry {
 			break
 		}
 	}
-	prefix := strings.ToUpper(strings.NewReplacer("'", "", " ", "", "-", "").Replace(brand))
+	prefix := strings.ToUpper(brandLetters.Replace(brand))
 	prefix = prefix[:min(3, len(prefix))]
 	e.partNumber = prefix + "-" + strings.ToUpper(strconv.FormatUint(key%(1<<40), 36)) + string(alnum[r.IntN(24)]) + string(alnum[r.IntN(24)])
 	neans := 1
@@ -476,3 +476,6 @@ func (s *Sandbox) generate() {
 		a.generateRMAs()
 	}
 }
+
+// brandLetters drops what a part number prefix leaves out of a brand.
+var brandLetters = strings.NewReplacer("'", "", " ", "", "-", "")

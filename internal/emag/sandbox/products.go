@@ -237,7 +237,7 @@ func gpsrList(v any, key string) ([]gpsrEntity, string) {
 
 // stripPartNumber removes what eMAG strips from part numbers.
 func stripPartNumber(s string) string {
-	return strings.NewReplacer(" ", "", ",", "", ";", "").Replace(s)
+	return partNumberStrip.Replace(s)
 }
 
 func (c *call) productSave() {
@@ -1059,3 +1059,6 @@ func (c *call) smartDeals() {
 	s := strings.TrimRight(strings.TrimRight(price.String(), "0"), ".")
 	c.okRaw([]byte(`{"smart_deals_price":` + s + `}`))
 }
+
+// partNumberStrip removes the characters eMAG strips from part numbers.
+var partNumberStrip = strings.NewReplacer(" ", "", ",", "", ";", "")

@@ -30,7 +30,7 @@ var localities = []locality{
 var localitiesModified = time.Date(2024, 11, 13, 10, 0, 0, 0, bucharest())
 
 func latin(s string) string {
-	return strings.NewReplacer("ă", "a", "â", "a", "î", "i", "ș", "s", "ş", "s", "ț", "t", "ţ", "t", "Ă", "A", "Â", "A", "Î", "I", "Ș", "S", "Ț", "T").Replace(s)
+	return latinLetters.Replace(s)
 }
 
 // listRead answers one page of an in-memory list (the reference reads):
@@ -542,3 +542,6 @@ func (c *call) rmaSave() {
 	}
 	c.ok([]any{})
 }
+
+// latinLetters folds Romanian diacritics to plain Latin letters.
+var latinLetters = strings.NewReplacer("ă", "a", "â", "a", "î", "i", "ș", "s", "ş", "s", "ț", "t", "ţ", "t", "Ă", "A", "Â", "A", "Î", "I", "Ș", "S", "Ț", "T")
