@@ -90,6 +90,8 @@ func codeOf(status int) string {
 		return magflow.ERateLimited
 	case http.StatusServiceUnavailable:
 		return magflow.EUnavailable
+	case http.StatusNotImplemented:
+		return magflow.ENotImplemented
 	}
 	return magflow.EInternal
 }
