@@ -34,7 +34,16 @@
 // an INTEGER in a *_units column, which filters and sorts use.
 //
 // Writes to SQLite go through one writer connection (BEGIN IMMEDIATE) beside
-// a pool of read-only connections; WAL lets readers run during writes.
+// a pool of read-only connections; WAL lets readers run during writes. Pages
+// are 4 KB (see sqlitePragmas: larger pages multiplied the WAL written by
+// random index inserts).
+//
+// Change counters for magflow serve's read model (internal/catalog): every
+// transaction that writes products, offers or canonical rows moves the
+// catalog counter (catalogChanged on SQLite, a statement-level trigger's
+// pg_notify on PostgreSQL), as do changes of an account's last complete scan
+// and of users (triggers, migration 00016). LoadCatalog reads the rows and
+// the counters in one snapshot.
 //
 // What the store guarantees the sync engine: each page's rows, its checkpoint
 // and its progress commit in one transaction; unchanged rows (same content
