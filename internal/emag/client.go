@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -243,12 +244,25 @@ type response struct {
 	body   []byte
 }
 
-// wait asks the limiter and the spacing gate for permission.
-func (c *Client) wait(ctx context.Context, cl *call, bucket ratelimit.Bucket, attempt int) error {
+// granter is a limiter that hears when the request it granted was sent
+// (ratelimit.Local): eMAG counts arrivals, not grants.
+type granter interface {
+	WaitGrant(ctx context.Context, b ratelimit.Bucket) (ratelimit.Grant, error)
+}
+
+// wait asks the limiter and the spacing gate for permission. It returns
+// what to call when the request has been written, or nil.
+func (c *Client) wait(ctx context.Context, cl *call, bucket ratelimit.Bucket, attempt int) (sent func(time.Time), err error) {
 	start := time.Now()
-	if c.opts.Limiter != nil {
+	if g, ok := c.opts.Limiter.(granter); ok {
+		grant, err := g.WaitGrant(ctx, bucket)
+		if err != nil {
+			return nil, err
+		}
+		sent = grant.Sent
+	} else if c.opts.Limiter != nil {
 		if err := c.opts.Limiter.Wait(ctx, bucket); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if c.opts.MinSpacing > 0 {
@@ -262,14 +276,14 @@ func (c *Client) wait(ctx context.Context, cl *call, bucket ratelimit.Bucket, at
 		c.spacingMu.Unlock()
 		if d := slot.Sub(now); d > 0 {
 			if err := sleep(ctx, d); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if waited := time.Since(start); waited > 0 && c.opts.Hooks.Wait != nil {
 		c.opts.Hooks.Wait(WaitEvent{Account: c.opts.Account, Bucket: bucket, Route: cl.route, Attempt: attempt, Waited: waited})
 	}
-	return nil
+	return sent, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -288,11 +302,12 @@ func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
 	bucket := bucketFor(cl.route)
 	first := time.Now()
 	for attempt := 1; ; attempt++ {
-		if err := c.wait(ctx, cl, bucket, attempt); err != nil {
+		sent, err := c.wait(ctx, cl, bucket, attempt)
+		if err != nil {
 			return nil, fmt.Errorf("emag %s %s: wait for rate limit: %w", c.opts.Account, cl.route, err)
 		}
 		start := time.Now()
-		resp, eerr := c.once(ctx, cl)
+		resp, eerr := c.once(ctx, cl, sent)
 		if eerr == nil && cl.check != nil {
 			if err := cl.check(resp); err != nil {
 				var e *Error
@@ -400,10 +415,16 @@ func (c *Client) backoff(attempt int, e *Error) time.Duration {
 	return d
 }
 
-// once sends one attempt and classifies transport and status failures.
-func (c *Client) once(ctx context.Context, cl *call) (*response, *Error) {
+// once sends one attempt and classifies transport and status failures;
+// sent, when not nil, hears the moment the request was written.
+func (c *Client) once(ctx context.Context, cl *call, sent func(time.Time)) (*response, *Error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
 	defer cancel()
+	if sent != nil {
+		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { sent(time.Now()) },
+		})
+	}
 	var body io.Reader
 	if cl.body != nil {
 		body = strings.NewReader(string(cl.body))

@@ -158,12 +158,55 @@ func (l *Local) now() time.Duration { return time.Since(l.base) }
 // Wait returns an error wrapping ctx.Err() and consumes nothing; a grant that
 // raced with the cancellation is kept and reported as success.
 func (l *Local) Wait(ctx context.Context, b Bucket) error {
+	_, err := l.WaitGrant(ctx, b)
+	return err
+}
+
+// Grant is a permission Local gave. eMAG counts a request when it arrives,
+// the limiter when it grants it: a request that leaves late (a loaded
+// machine: the grant's goroutine not scheduled, a new connection) may
+// arrive within one window of requests granted a window after it. Sent
+// moves the grant to the moment the request actually left, so the grants
+// that follow keep their distance from it.
+type Grant struct {
+	l  *Local
+	bs *bucketState
+	at time.Duration
+}
+
+// Sent records that the granted request was written at t (for an HTTP
+// request, httptrace's WroteRequest). A t before the grant changes nothing;
+// so does a grant of the zero Grant. Safe for concurrent use.
+func (g Grant) Sent(t time.Time) {
+	if g.l == nil {
+		return
+	}
+	to := t.Sub(g.l.base)
+	if to <= g.at {
+		return
+	}
+	g.l.mu.Lock()
+	defer g.l.mu.Unlock()
+	for i := range g.bs.windows {
+		g.bs.windows[i].log.delay(g.at, to)
+	}
+	if g.l.lastAny < to {
+		g.l.lastAny = to
+	}
+	if g.l.waiting > 0 {
+		g.l.dispatch(g.l.now())
+	}
+}
+
+// WaitGrant is Wait, returning the grant for its request to report when it
+// was sent (see Grant).
+func (l *Local) WaitGrant(ctx context.Context, b Bucket) (Grant, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("wait for rate limit bucket %s: %w", b, err)
+		return Grant{}, fmt.Errorf("wait for rate limit bucket %s: %w", b, err)
 	}
 	bs := l.bucket(b)
 	if bs == nil {
-		return magflow.Errorf(magflow.EInvalid, "wait for rate limit: no limits for bucket %q", b)
+		return Grant{}, magflow.Errorf(magflow.EInvalid, "wait for rate limit: no limits for bucket %q", b)
 	}
 	prio := PriorityFrom(ctx)
 
@@ -177,7 +220,7 @@ func (l *Local) Wait(ctx context.Context, b Bucket) error {
 		l.recordIn(bs, start)
 		l.mu.Unlock()
 		l.report(b, 0)
-		return nil
+		return Grant{l, bs, start}, nil
 	}
 	w := &waiter{ready: make(chan struct{})}
 	if l.jitter > 0 {
@@ -189,21 +232,21 @@ func (l *Local) Wait(ctx context.Context, b Bucket) error {
 	if w.granted {
 		l.mu.Unlock()
 		l.report(b, w.grantedAt-start)
-		return nil
+		return Grant{l, bs, w.grantedAt}, nil
 	}
 	l.mu.Unlock()
 
 	select {
 	case <-w.ready:
 		l.report(b, w.grantedAt-start)
-		return nil
+		return Grant{l, bs, w.grantedAt}, nil
 	case <-ctx.Done():
 	}
 	l.mu.Lock()
 	if w.granted {
 		l.mu.Unlock()
 		l.report(b, w.grantedAt-start)
-		return nil
+		return Grant{l, bs, w.grantedAt}, nil
 	}
 	w.list.remove(w)
 	l.waiting--
@@ -212,7 +255,7 @@ func (l *Local) Wait(ctx context.Context, b Bucket) error {
 	}
 	l.dispatch(l.now())
 	l.mu.Unlock()
-	return fmt.Errorf("wait for rate limit bucket %s: %w", b, ctx.Err())
+	return Grant{}, fmt.Errorf("wait for rate limit bucket %s: %w", b, ctx.Err())
 }
 
 func (l *Local) report(b Bucket, waited time.Duration) {

@@ -32,3 +32,20 @@ func (q *timeLog) popFront() {
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
 }
+
+// delay moves one entry equal to from (the latest such) to the later time
+// to, keeping the log in order. It reports whether it found one.
+func (q *timeLog) delay(from, to time.Duration) bool {
+	i := q.n - 1
+	for i >= 0 && q.at(i) != from {
+		i--
+	}
+	if i < 0 {
+		return false
+	}
+	for ; i+1 < q.n && q.at(i+1) < to; i++ {
+		q.buf[(q.head+i)&(len(q.buf)-1)] = q.at(i + 1)
+	}
+	q.buf[(q.head+i)&(len(q.buf)-1)] = to
+	return true
+}
