@@ -299,8 +299,13 @@ func TestWorkersMultiProcess(t *testing.T) {
 		if err := json.Unmarshal(raw, &a); err != nil {
 			t.Fatal(err)
 		}
-		if a.Trigger != jobs.TriggerSchedule || a.Stream != magflow.StreamProducts {
+		if a.Trigger != jobs.TriggerSchedule {
 			t.Errorf("unexpected job %+v", a)
+		}
+		if a.Stream != magflow.StreamProducts {
+			// The orders schedule (24 h) ticks once a day at an instant
+			// fixed by its key, which a run of this test may straddle.
+			continue
 		}
 		jobsByAcct[a.Account] = append(jobsByAcct[a.Account], at)
 	}
