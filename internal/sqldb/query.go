@@ -211,6 +211,12 @@ func decodeListings(s string) []magflow.Listing {
 	if out, ok := fastListings(s); ok {
 		return out
 	}
+	return jsonListings(s)
+}
+
+// jsonListings decodes listings with encoding/json: decodeListings'
+// fallback, and what fastListings must agree with.
+func jsonListings(s string) []magflow.Listing {
 	var ls []listingJSON
 	_ = json.Unmarshal([]byte(s), &ls)
 	out := make([]magflow.Listing, len(ls))
