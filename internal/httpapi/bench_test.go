@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/magflow/magflow/internal/app"
 	"github.com/magflow/magflow/internal/auth"
 	"github.com/magflow/magflow/internal/config"
+	"github.com/magflow/magflow/internal/cpustat"
 	"github.com/magflow/magflow/internal/httpapi"
 	"github.com/magflow/magflow/internal/sqldb"
 	"github.com/magflow/magflow/internal/sqldb/sqldbtest"
@@ -207,7 +207,7 @@ func BenchmarkProductListSearch(b *testing.B) {
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			cpu0, alloc0, gc0 := cpuTime(), ms.TotalAlloc, ms.NumGC
+			cpu0, alloc0, gc0 := cpustat.Process(), ms.TotalAlloc, ms.NumGC
 			lat := runListSearch(b, base, tok, 50)
 			var ms2 runtime.MemStats
 			runtime.ReadMemStats(&ms2)
@@ -216,21 +216,12 @@ func BenchmarkProductListSearch(b *testing.B) {
 			reportLatency(b, lat)
 			// CPU per request, clients included: what the box must give
 			// whatever else runs on it (wall-clock figures are not).
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(max(1, len(lat))), "cpu_us/req")
+			b.ReportMetric(float64((cpustat.Process()-cpu0).Microseconds())/float64(max(1, len(lat))), "cpu_us/req")
 			// The process's live heap once the model is loaded: the read
 			// model's memory, and the database's caches.
 			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap_MB")
 		})
 	}
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func reportLatency(b *testing.B, lat []time.Duration) {

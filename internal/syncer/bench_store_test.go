@@ -5,13 +5,12 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/magflow/magflow"
+	"github.com/magflow/magflow/internal/cpustat"
 	"github.com/magflow/magflow/internal/emag"
 	"github.com/magflow/magflow/internal/emag/sandbox"
 	"github.com/magflow/magflow/internal/sqldb"
@@ -85,8 +84,8 @@ func BenchmarkStoreWrites(b *testing.B) {
 					runs[i] = run.ID
 				}
 				b.StartTimer()
-				wchar0, syscw0, syscr0 := procIO()
-				cpu0 := cpuTime()
+				wchar0, syscw0, syscr0 := cpustat.IO()
+				cpu0, mcpu0 := cpustat.Process(), cpustat.Machine()
 				start := time.Now()
 				var wg sync.WaitGroup
 				for i, sp := range pages {
@@ -117,9 +116,10 @@ func BenchmarkStoreWrites(b *testing.B) {
 					b.Fatal(err)
 				}
 				total := time.Since(start)
-				wchar, syscw, syscr := procIO()
+				wchar, syscw, syscr := cpustat.IO()
 				b.ReportMetric(float64(2*products)/total.Seconds(), "products/s")
-				b.ReportMetric((cpuTime() - cpu0).Seconds(), "cpu_s")
+				b.ReportMetric((cpustat.Process() - cpu0).Seconds(), "cpu_s")
+				b.ReportMetric((cpustat.Machine() - mcpu0).Seconds(), "machine_cpu_s")
 				b.ReportMetric(float64(wchar-wchar0)/1e6, "MB_written")
 				b.ReportMetric(float64(syscw-syscw0), "write_calls")
 				b.ReportMetric(float64(syscr-syscr0), "read_calls")
@@ -129,38 +129,4 @@ func BenchmarkStoreWrites(b *testing.B) {
 			}
 		})
 	}
-}
-
-// procIO returns the bytes this process passed to write calls, the
-// number of those calls and of read calls (Linux /proc/self/io; zeros elsewhere): a measure
-// of the database's write volume that other load on the machine does not
-// blur.
-func procIO() (wchar, syscw, syscr int64) {
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return 0, 0, 0
-	}
-	for line := range strings.Lines(string(b)) {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		switch k {
-		case "wchar":
-			wchar = n
-		case "syscw":
-			syscw = n
-		case "syscr":
-			syscr = n
-		}
-	}
-	return wchar, syscw, syscr
-}
-
-// cpuTime returns the CPU time (user and system) this process has used: a
-// cost that other load on the machine blurs far less than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
