@@ -211,129 +211,200 @@ func (db *DB) liveRun(ctx context.Context, tx *sql.Tx, runID int64, account stri
 	return ri, nil
 }
 
-// ApplyProductPage stores one page of a product_offer/read scan in a single
-// transaction: products and offers are upserted by (account, id) only when
-// their content hash differs (or they had been marked gone), the ids the
-// page carried are recorded for MarkGone, an open hole for the page is
-// resolved, and the checkpoint, progress and heartbeat of the run advance.
-// Unchanged rows are not written at all.
+// ScanPage is one page of a product_offer/read scan: its number, its
+// products and their offers.
+type ScanPage struct {
+	Page     int
+	Products []magflow.Product
+	Offers   []magflow.Offer
+}
+
+// ApplyProductPage stores one page of a product_offer/read scan with its
+// checkpoint: ApplyProductPages with one page.
 func (db *DB) ApplyProductPage(ctx context.Context, runID int64, account string, page int, products []magflow.Product, offers []magflow.Offer, next Checkpoint) (PageResult, error) {
-	// Everything that needs no database is done before the transaction, so
-	// the writer (one connection on SQLite, shared by every account) is held
-	// only for the writes.
-	seen := make([]int64, 0, max(len(products), len(offers)))
-	pids := make([]int64, len(products))
-	phash := make([]string, len(products))
-	for i := range products {
-		p := &products[i]
-		if p.Account != "" && p.Account != account {
-			return PageResult{}, db.wrap(fmt.Sprintf("apply %s products page %d", account, page),
-				magflow.Errorf(magflow.EInvalid, "product %d is of account %s, not %s", p.ID, p.Account, account))
-		}
-		p.Account = account
-		pids[i], phash[i] = p.ID, ProductHash(p)
-		seen = append(seen, p.ID)
-	}
-	oids := make([]int64, len(offers))
-	ohash := make([]string, len(offers))
-	for i := range offers {
-		o := &offers[i]
-		if o.Account != "" && o.Account != account {
-			return PageResult{}, db.wrap(fmt.Sprintf("apply %s products page %d", account, page),
-				magflow.Errorf(magflow.EInvalid, "offer %d is of account %s, not %s", o.ProductID, o.Account, account))
-		}
-		o.Account = account
-		oids[i], ohash[i] = o.ProductID, OfferHash(o)
-		if len(products) == 0 {
-			seen = append(seen, o.ProductID)
-		}
-	}
-
-	// The rows are built here too (their search terms, JSON columns and
-	// arguments), though unchanged records will not be written: building
-	// them inside the transaction held the SQLite writer for it.
-	now := db.now()
-	prows := make([][]any, len(products))
-	for i := range products {
-		prows[i] = db.productRow(&products[i], phash[i], now)
-	}
-	orows := make([][]any, len(offers))
-	for i := range offers {
-		orows[i] = db.offerRow(&offers[i], ohash[i], now)
-	}
-	if db.dialect == Postgres {
-		return db.applyProductPagePG(ctx, runID, account, &pgPage{page: page, pids: pids, oids: oids, phash: phash, ohash: ohash,
-			prows: prows, orows: orows, seen: seen, offersOnly: len(products) == 0, now: now, next: next})
-	}
-
-	var res PageResult
-	err := db.inTx(ctx, fmt.Sprintf("apply %s products page %d", account, page), func(tx *sql.Tx) error {
-		ri, err := db.liveRun(ctx, tx, runID, account)
-		if err != nil {
-			return err
-		}
-		if err := db.pageCommitMode(ctx, tx); err != nil {
-			return err
-		}
-		have, err := db.storedHashes(ctx, tx, "emag_products", "id", account, pids)
-		if err != nil {
-			return err
-		}
-		var rewritten []int64 // stored rows about to be overwritten
-		for _, id := range pids {
-			if _, ok := have[id]; ok {
-				rewritten = append(rewritten, id)
-			}
-		}
-		rows, pres := changedRows(pids, phash, have, func(i int) []any { return prows[i] })
-		if len(rows) > 0 {
-			if err := db.unindexProducts(ctx, tx, account, rewritten, rows); err != nil {
-				return err
-			}
-			if err := db.upsertRows(ctx, tx, productSpecs[db.dialect], rows); err != nil {
-				return err
-			}
-			if err := db.indexProducts(ctx, tx, account, rows); err != nil {
-				return err
-			}
-		}
-		ohave, err := db.storedHashes(ctx, tx, "emag_product_offers", "product_id", account, oids)
-		if err != nil {
-			return err
-		}
-		orowsChanged, ores := changedRows(oids, ohash, ohave, func(i int) []any { return orows[i] })
-		if err := db.upsertRows(ctx, tx, offerSpecs[db.dialect], orowsChanged); err != nil {
-			return err
-		}
-		if len(rows) > 0 || len(orowsChanged) > 0 {
-			if err := db.catalogChanged(ctx, tx); err != nil {
-				return err
-			}
-		}
-		// An offers-only page (no products) counts its offers.
-		res = pres
-		if len(products) == 0 {
-			res = ores
-		}
-
-		if len(seen) > 0 && ri.scanID != 0 {
-			if _, err := db.txExec(ctx, tx, "INSERT INTO emag_scan_seen (account, stream, scan_id, page, ids) VALUES (?, ?, ?, ?, ?)",
-				account, string(ri.stream), ri.scanID, page, joinIDs(seen)); err != nil {
-				return fmt.Errorf("record seen ids: %w", err)
-			}
-		}
-		if err := db.resolveHoleTx(ctx, tx, account, ri.stream, page, runID, now); err != nil {
-			return err
-		}
-		if err := db.saveCheckpoint(ctx, tx, ri, runID, next, true, now); err != nil {
-			return err
-		}
-		return db.advanceProgress(ctx, tx, runID, page, next.TotalPages, len(seen), res, now)
-	})
+	res, err := db.ApplyProductPages(ctx, runID, account, []ScanPage{{Page: page, Products: products, Offers: offers}}, next)
 	if err != nil {
 		return PageResult{}, err
 	}
+	return res[0], nil
+}
+
+// ApplyProductPages stores consecutive pages of a product_offer/read scan
+// in a single transaction, with the checkpoint next after the last of them:
+// products and offers are upserted by (account, id) only when their
+// content hash differs (or they had been marked gone), the ids each page
+// carried are recorded for MarkGone, an open hole for a page is resolved,
+// and the progress and heartbeat of the run advance page by page. Unchanged
+// rows are not written at all. It returns what each page did.
+//
+// One transaction for several pages is a group commit: the engine passes
+// the pages that are ready when the writer comes free, so a fast scan
+// commits fewer, larger transactions (on SQLite, an index page that several
+// of the pages touch goes to the WAL once instead of once per page) while a
+// rate-limited one still commits page by page. A crash loses either the
+// whole group or none of it, and the checkpoint commits with the rows.
+func (db *DB) ApplyProductPages(ctx context.Context, runID int64, account string, pages []ScanPage, next Checkpoint) ([]PageResult, error) {
+	if len(pages) == 0 {
+		return nil, nil
+	}
+	what := fmt.Sprintf("apply %s products page %d", account, pages[0].Page)
+	if len(pages) > 1 {
+		what = fmt.Sprintf("apply %s products pages %d-%d", account, pages[0].Page, pages[len(pages)-1].Page)
+	}
+	// Everything that needs no database is done before the transaction, so
+	// the writer (one connection on SQLite, shared by every account) is held
+	// only for the writes.
+	now := db.now()
+	prepared := make([]*preparedPage, len(pages))
+	for i := range pages {
+		pp, err := db.preparePage(account, &pages[i], now, next)
+		if err != nil {
+			return nil, db.wrap(what, err)
+		}
+		prepared[i] = pp
+	}
+	res := make([]PageResult, len(pages))
+	var err error
+	if db.dialect == Postgres {
+		err = db.inTx(ctx, what, func(tx *sql.Tx) error {
+			for i, pp := range prepared {
+				r, err := db.applyProductPagePG(ctx, tx, runID, account, pp)
+				if err != nil {
+					return err
+				}
+				res[i] = r
+			}
+			return nil
+		})
+	} else {
+		err = db.inTx(ctx, what, func(tx *sql.Tx) error {
+			ri, err := db.liveRun(ctx, tx, runID, account)
+			if err != nil {
+				return err
+			}
+			changed := false
+			for i, pp := range prepared {
+				r, wrote, err := db.applyProductPageSQLite(ctx, tx, ri, runID, account, pp)
+				if err != nil {
+					return err
+				}
+				res[i], changed = r, changed || wrote
+			}
+			if changed {
+				if err := db.catalogChanged(ctx, tx); err != nil {
+					return err
+				}
+			}
+			return db.saveCheckpoint(ctx, tx, ri, runID, next, true, now)
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// preparedPage is one page of ApplyProductPages as prepared before the
+// transaction: ids, content hashes and rows of the products and offers (in
+// page order), and the ids the scan saw.
+type preparedPage struct {
+	page         int
+	pids, oids   []int64
+	phash, ohash []string
+	prows, orows [][]any
+	seen         []int64
+	offersOnly   bool
+	now          time.Time
+	next         Checkpoint
+}
+
+// preparePage checks that p's records are of account and builds its rows
+// (their search terms, JSON columns and arguments), though unchanged
+// records will not be written: building them inside the transaction held
+// the SQLite writer for it.
+func (db *DB) preparePage(account string, p *ScanPage, now time.Time, next Checkpoint) (*preparedPage, error) {
+	products, offers := p.Products, p.Offers
+	pp := &preparedPage{page: p.Page, now: now, next: next, offersOnly: len(products) == 0,
+		seen: make([]int64, 0, max(len(products), len(offers))),
+		pids: make([]int64, len(products)), phash: make([]string, len(products)), prows: make([][]any, len(products)),
+		oids: make([]int64, len(offers)), ohash: make([]string, len(offers)), orows: make([][]any, len(offers))}
+	for i := range products {
+		pr := &products[i]
+		if pr.Account != "" && pr.Account != account {
+			return nil, magflow.Errorf(magflow.EInvalid, "product %d is of account %s, not %s", pr.ID, pr.Account, account)
+		}
+		pr.Account = account
+		pp.pids[i], pp.phash[i] = pr.ID, ProductHash(pr)
+		pp.seen = append(pp.seen, pr.ID)
+		pp.prows[i] = db.productRow(pr, pp.phash[i], now)
+	}
+	for i := range offers {
+		o := &offers[i]
+		if o.Account != "" && o.Account != account {
+			return nil, magflow.Errorf(magflow.EInvalid, "offer %d is of account %s, not %s", o.ProductID, o.Account, account)
+		}
+		o.Account = account
+		pp.oids[i], pp.ohash[i] = o.ProductID, OfferHash(o)
+		if len(products) == 0 {
+			pp.seen = append(pp.seen, o.ProductID)
+		}
+		pp.orows[i] = db.offerRow(o, pp.ohash[i], now)
+	}
+	return pp, nil
+}
+
+// applyProductPageSQLite writes one prepared page in tx on SQLite (all but
+// the checkpoint and the change counter, which ApplyProductPages moves once
+// per transaction) and reports whether it wrote any product or offer row.
+func (db *DB) applyProductPageSQLite(ctx context.Context, tx *sql.Tx, ri runInfo, runID int64, account string, pp *preparedPage) (PageResult, bool, error) {
+	have, err := db.storedHashes(ctx, tx, "emag_products", "id", account, pp.pids)
+	if err != nil {
+		return PageResult{}, false, err
+	}
+	var rewritten []int64 // stored rows about to be overwritten
+	for _, id := range pp.pids {
+		if _, ok := have[id]; ok {
+			rewritten = append(rewritten, id)
+		}
+	}
+	rows, pres := changedRows(pp.pids, pp.phash, have, func(i int) []any { return pp.prows[i] })
+	if len(rows) > 0 {
+		if err := db.unindexProducts(ctx, tx, account, rewritten, rows); err != nil {
+			return PageResult{}, false, err
+		}
+		if err := db.upsertRows(ctx, tx, productSpecs[db.dialect], rows); err != nil {
+			return PageResult{}, false, err
+		}
+		if err := db.indexProducts(ctx, tx, account, rows); err != nil {
+			return PageResult{}, false, err
+		}
+	}
+	ohave, err := db.storedHashes(ctx, tx, "emag_product_offers", "product_id", account, pp.oids)
+	if err != nil {
+		return PageResult{}, false, err
+	}
+	orows, ores := changedRows(pp.oids, pp.ohash, ohave, func(i int) []any { return pp.orows[i] })
+	if err := db.upsertRows(ctx, tx, offerSpecs[db.dialect], orows); err != nil {
+		return PageResult{}, false, err
+	}
+	// An offers-only page (no products) counts its offers.
+	res := pres
+	if pp.offersOnly {
+		res = ores
+	}
+	if len(pp.seen) > 0 && ri.scanID != 0 {
+		if _, err := db.txExec(ctx, tx, "INSERT INTO emag_scan_seen (account, stream, scan_id, page, ids) VALUES (?, ?, ?, ?, ?)",
+			account, string(ri.stream), ri.scanID, pp.page, joinIDs(pp.seen)); err != nil {
+			return PageResult{}, false, fmt.Errorf("record seen ids: %w", err)
+		}
+	}
+	if err := db.resolveHoleTx(ctx, tx, account, ri.stream, pp.page, runID, pp.now); err != nil {
+		return PageResult{}, false, err
+	}
+	if err := db.advanceProgress(ctx, tx, runID, pp.page, pp.next.TotalPages, len(pp.seen), res, pp.now); err != nil {
+		return PageResult{}, false, err
+	}
+	return res, len(rows) > 0 || len(orows) > 0, nil
 }
 
 // unindexProducts removes from the SQLite word index the stored products

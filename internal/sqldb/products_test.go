@@ -285,3 +285,62 @@ func TestSingleFlight(t *testing.T) {
 		startRun(t, db, "main", magflow.StreamProducts)
 	})
 }
+
+// TestApplyProductPagesGroup: several pages in one call (a group commit)
+// store what the same pages applied one by one would, count page by page,
+// resolve each page's hole, checkpoint after the last page, and commit
+// nothing when one of them is refused.
+func TestApplyProductPagesGroup(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		run, _ := startRun(t, db, "main", magflow.StreamProducts)
+		if err := db.RecordHole(ctx, magflow.Hole{Account: "main", Stream: magflow.StreamProducts, Page: 2, RunID: run.ID, Error: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		var pages []sqldb.ScanPage
+		for i := range 3 {
+			ps, os := page("main", int64(1+20*i), 20, "10")
+			pages = append(pages, sqldb.ScanPage{Page: i + 1, Products: ps, Offers: os})
+		}
+		// The catalogue shifted: page 3 repeats the last product of page 2.
+		p2, o2 := page("main", 40, 1, "10")
+		pages[2].Products, pages[2].Offers = append(p2, pages[2].Products[:19]...), append(o2, pages[2].Offers[:19]...)
+		res, err := db.ApplyProductPages(ctx, run.ID, "main", pages, sqldb.Checkpoint{NextPage: 4, TotalPages: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []sqldb.PageResult{{Inserted: 20}, {Inserted: 20}, {Inserted: 19, Unchanged: 1}}
+		if diff := cmp.Diff(want, res); diff != "" {
+			t.Errorf("results (-want +got):\n%s", diff)
+		}
+		got, _, err := db.GetRun(ctx, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := got.Counters; c.Page != 3 || c.Items != 60 || c.Inserted != 59 || c.Unchanged != 1 || c.TotalPages != 6 {
+			t.Errorf("run counters = %+v, want page 3, 60 items, 59 inserted, 1 unchanged of 6 pages", c)
+		}
+		if holes, err := db.Holes(ctx, "main", magflow.StreamProducts); err != nil || len(holes) != 0 {
+			t.Errorf("open holes = %+v, %v; page 2's hole should be resolved", holes, err)
+		}
+
+		// Pages 4 and 5, page 5 refused: neither commits.
+		p4, o4 := page("main", 100, 20, "10")
+		p5, o5 := page("main", 120, 20, "10")
+		o5[3].Account = "fbe"
+		if _, err := db.ApplyProductPages(ctx, run.ID, "main", []sqldb.ScanPage{{Page: 4, Products: p4, Offers: o4}, {Page: 5, Products: p5, Offers: o5}},
+			sqldb.Checkpoint{NextPage: 6, TotalPages: 6}); magflow.ErrorCode(err) != magflow.EInvalid {
+			t.Fatalf("a group with a bad page: err = %v, want invalid", err)
+		}
+		if _, err := db.GetProduct(ctx, "main", 100); magflow.ErrorCode(err) != magflow.ENotFound {
+			t.Errorf("product of a refused group committed: %v", err)
+		}
+		// The run crashes: the next one resumes after the group that committed.
+		db.Lease = time.Nanosecond
+		_, resume := startRun(t, db, "main", magflow.StreamProducts)
+		if !resume.Resumed || resume.Checkpoint.NextPage != 4 {
+			t.Fatalf("resume = %+v, want page 4", resume)
+		}
+	})
+}

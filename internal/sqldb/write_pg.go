@@ -6,24 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/magflow/magflow"
 )
-
-// pgPage is one page of ApplyProductPage as prepared before its
-// transaction: ids, content hashes and rows of the products and offers (in
-// page order), and the ids the scan saw.
-type pgPage struct {
-	page         int
-	pids, oids   []int64
-	phash, ohash []string
-	prows, orows [][]any
-	seen         []int64
-	offersOnly   bool
-	now          time.Time
-	next         Checkpoint
-}
 
 // pgPageCommitMode is the page transaction's setting (see pageCommitMode).
 const pgPageCommitMode = "SELECT set_config('synchronous_commit', 'off', true)"
@@ -111,12 +96,13 @@ items = items + ?, inserted = inserted + ?, updated = updated + ?, unchanged = u
 	return w.text
 }
 
-// applyProductPagePG is ApplyProductPage's transaction on PostgreSQL, in
-// four round trips (BEGIN, pgPageLookup, pgPageWrite, COMMIT) where it took
+// applyProductPagePG writes one prepared page of ApplyProductPages in tx on
+// PostgreSQL, in two round trips (pgPageLookup, pgPageWrite): a
+// transaction of one page takes four with BEGIN and COMMIT, where it took
 // thirteen, one statement each.
-func (db *DB) applyProductPagePG(ctx context.Context, runID int64, account string, pg *pgPage) (PageResult, error) {
+func (db *DB) applyProductPagePG(ctx context.Context, tx *sql.Tx, runID int64, account string, pg *preparedPage) (PageResult, error) {
 	var res PageResult
-	err := db.inTx(ctx, fmt.Sprintf("apply %s products page %d", account, pg.page), func(tx *sql.Tx) error {
+	err := func() error {
 		ri, have, ohave, err := db.pageLookupPG(ctx, tx, runID, account, pg)
 		if err != nil {
 			return err
@@ -155,10 +141,10 @@ func (db *DB) applyProductPagePG(ctx context.Context, runID int64, account strin
 			pg.page, cp.TotalPages, cp.TotalPages, items, res.Inserted, res.Updated, res.Unchanged, now, runID, // progress
 			cp.TotalPages, cp.TotalPages, items, res.Inserted, res.Updated, res.Unchanged, now, runID) // run counters
 		if _, err := tx.ExecContext(ctx, db.q(pgPageWrite(len(prows) > 0, len(orows) > 0, seen)), args...); err != nil {
-			return fmt.Errorf("write page: %w", err)
+			return fmt.Errorf("write page %d: %w", pg.page, err)
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return PageResult{}, err
 	}
@@ -167,7 +153,7 @@ func (db *DB) applyProductPagePG(ctx context.Context, runID int64, account strin
 
 // pageLookupPG runs pgPageLookup: the page's run, which must be running
 // and of account, and the stored hashes of its products and offers.
-func (db *DB) pageLookupPG(ctx context.Context, tx *sql.Tx, runID int64, account string, pg *pgPage) (ri runInfo, have, ohave map[int64]stored, err error) {
+func (db *DB) pageLookupPG(ctx context.Context, tx *sql.Tx, runID int64, account string, pg *preparedPage) (ri runInfo, have, ohave map[int64]stored, err error) {
 	have = make(map[int64]stored, len(pg.pids))
 	ohave = make(map[int64]stored, len(pg.oids))
 	rows, err := tx.QueryContext(ctx, db.q(pgPageLookup), runID, pg.pids, account, pg.oids, account)

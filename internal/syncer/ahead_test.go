@@ -5,9 +5,11 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/magflow/magflow"
 	"github.com/magflow/magflow/internal/emag"
+	"github.com/magflow/magflow/internal/sqldb"
 	"github.com/magflow/magflow/internal/syncer"
 )
 
@@ -88,6 +90,72 @@ func TestScanBoundsPagesAheadOfAStalledPage(t *testing.T) {
 		}
 		if n := rep.Runs[0].Counters.Items; n != 4000 {
 			t.Errorf("items = %d, want 4000", n)
+		}
+	})
+}
+
+// groupStore is a discardStore whose page commits take a while; it records
+// the pages of each commit and its checkpoint.
+type groupStore struct {
+	discardStore
+	mu      sync.Mutex
+	commits [][]int
+	nexts   []int
+}
+
+func (s *groupStore) ApplyProductPages(ctx context.Context, runID int64, account string, pages []sqldb.ScanPage, next sqldb.Checkpoint) ([]sqldb.PageResult, error) {
+	time.Sleep(50 * time.Millisecond)
+	s.mu.Lock()
+	var nums []int
+	for _, p := range pages {
+		nums = append(nums, p.Page)
+	}
+	s.commits = append(s.commits, nums)
+	s.nexts = append(s.nexts, next.NextPage)
+	s.mu.Unlock()
+	return s.discardStore.ApplyProductPages(ctx, runID, account, pages, next)
+}
+
+// TestScanGroupsPagesWhileTheStoreIsBusy: pages that arrive while a commit
+// runs are committed together in the next one, in page order, each group
+// with the checkpoint after its last page, and the scan gets every product.
+func TestScanGroupsPagesWhileTheStoreIsBusy(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &stallSource{pages: 40}
+		st := &groupStore{}
+		e, err := syncer.New(syncer.Options{Store: st, Accounts: []syncer.Account{
+			{Name: "main", Source: src, Stats: &syncer.RequestStats{}, Concurrency: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Status() != magflow.RunCompleted || rep.Runs[0].Counters.Items != 4000 || rep.Runs[0].Counters.Page != 40 {
+			t.Fatalf("status %s, counters %+v", rep.Status(), rep.Runs[0].Counters)
+		}
+		want, grouped := 1, false
+		for i, c := range st.commits {
+			for _, p := range c {
+				if p != want {
+					t.Fatalf("commit %d has pages %v, want page %d next", i, c, want)
+				}
+				want++
+			}
+			if st.nexts[i] != c[len(c)-1]+1 {
+				t.Errorf("commit of pages %v checkpoints page %d, want %d", c, st.nexts[i], c[len(c)-1]+1)
+			}
+			grouped = grouped || len(c) > 1
+		}
+		if want != 41 {
+			t.Errorf("committed pages 1-%d, want 1-40", want-1)
+		}
+		// Four pages are in flight at a time: each commit takes the four
+		// that arrived during the one before it.
+		if !grouped || len(st.commits) > 40/4+2 {
+			t.Errorf("commits %v: pages that arrived during a commit were not grouped", st.commits)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"strconv"
@@ -130,3 +131,105 @@ func BenchmarkStoreWrites(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStoreFloor measures the least SQLite work a sync of these pages
+// can cost, as the floor under figure 2 of issue 4: each product's row and
+// its offer's row, with the same columns and values as the store writes
+// (the raw payload included), inserted by plain prepared INSERTs into the
+// store's tables stripped of their secondary indexes, four pages per
+// transaction on the one writer, the two accounts side by side; no word
+// index, no content hashes, no seen ids, checkpoints or progress, no
+// canonical view. Compare its cpu_s with the discard baseline's of
+// BenchmarkEngineOverhead: on two cores, a sync cannot take less than half
+// the CPU time of both together.
+func BenchmarkStoreFloor(b *testing.B) {
+	products := 50000
+	if n, err := strconv.Atoi(os.Getenv("MAGFLOW_BENCH_PRODUCTS")); err == nil && n > 0 {
+		products = n
+	}
+	pages := fetchStorePages(b, products)
+	const perTx = 4
+	for b.Loop() {
+		b.StopTimer()
+		db := sqldbtest.Open(b, sqldb.SQLite)
+		w := db.WriteDB()
+		for _, ix := range []string{"emag_products_pn", "emag_products_pnk", "emag_product_offers_part_number"} {
+			if _, err := w.Exec("DROP INDEX " + ix); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The rows' arguments are built before the timer starts: only the
+		// database's work is measured.
+		now := time.Now().UTC().String()
+		js := func(v any) string { out, _ := json.Marshal(v); return string(out) }
+		type group struct{ products, offers [][]any }
+		groups := make([][]group, len(pages))
+		for i, sp := range pages {
+			for n := 0; n < len(sp.items); n += perTx {
+				var g group
+				for _, items := range sp.items[n:min(n+perTx, len(sp.items))] {
+					for j := range items {
+						p, o := productFromEMAG(sp.account, &items[j])
+						g.products = append(g.products, []any{p.Account, p.ID, p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, js(p.EAN),
+							p.Status, p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.String(), p.GreenTax.Units(),
+							p.SupplyLeadTime, p.SafetyInformation, p.Name + " " + p.Brand, string(p.Raw), "-", now, now, now})
+						g.offers = append(g.offers, []any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(), o.SalePrice.Units(),
+							o.RecommendedPrice.String(), o.RecommendedPrice.Units(), o.MinSalePrice.String(), o.MinSalePrice.Units(),
+							o.MaxSalePrice.String(), o.MaxSalePrice.Units(), o.BestOfferPrice.String(), o.BestOfferPrice.Units(),
+							o.Currency, o.VatID, o.Status, o.GeneralStock, o.EstimatedStock, js(o.Stock), js(o.HandlingTime), js(o.Availability),
+							o.BuyButtonRank, o.NumberOfOffers, "-", now, now, now})
+					}
+				}
+				groups[i] = append(groups[i], g)
+			}
+		}
+		b.StartTimer()
+		cpu0, mcpu0 := cpustat.Process(), cpustat.Machine()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, gs := range groups {
+			wg.Go(func() {
+				ctx := context.Background()
+				for _, g := range gs {
+					tx, err := w.BeginTx(ctx, nil)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					for _, r := range g.products {
+						if _, err := tx.ExecContext(ctx, floorProductInsert, r...); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+					for _, r := range g.offers {
+						if _, err := tx.ExecContext(ctx, floorOfferInsert, r...); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+					if err := tx.Commit(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		d := time.Since(start)
+		b.ReportMetric(float64(2*products)/d.Seconds(), "products/s")
+		b.ReportMetric((cpustat.Process() - cpu0).Seconds(), "cpu_s")
+		b.ReportMetric((cpustat.Machine() - mcpu0).Seconds(), "machine_cpu_s")
+	}
+}
+
+const (
+	floorProductInsert = `INSERT INTO emag_products (account, id, part_number, part_number_key, name, brand, category_id, ean,
+status, validation_status, offer_validation_status, ownership, green_tax, green_tax_units, supply_lead_time, safety_information,
+search_terms, raw, content_hash, first_seen_at, last_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	floorOfferInsert = `INSERT INTO emag_product_offers (account, product_id, part_number, offer_id, sale_price, sale_price_units,
+recommended_price, recommended_price_units, min_sale_price, min_sale_price_units, max_sale_price, max_sale_price_units,
+best_offer_price, best_offer_price_units, currency, vat_id, status, general_stock, estimated_stock, stock, handling_time,
+availability, buy_button_rank, number_of_offers, content_hash, first_seen_at, last_seen_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)

@@ -170,8 +170,12 @@ func (discardStore) StartRun(_ context.Context, account string, stream magflow.S
 	return magflow.SyncRun{ID: 1, Account: account, Stream: stream}, sqldb.Resume{}, nil
 }
 func (discardStore) Heartbeat(context.Context, int64) error { return nil }
-func (discardStore) ApplyProductPage(_ context.Context, _ int64, _ string, _ int, p []magflow.Product, _ []magflow.Offer, _ sqldb.Checkpoint) (sqldb.PageResult, error) {
-	return sqldb.PageResult{Inserted: len(p)}, nil
+func (discardStore) ApplyProductPages(_ context.Context, _ int64, _ string, pages []sqldb.ScanPage, _ sqldb.Checkpoint) ([]sqldb.PageResult, error) {
+	res := make([]sqldb.PageResult, len(pages))
+	for i, p := range pages {
+		res[i].Inserted = len(p.Products)
+	}
+	return res, nil
 }
 func (discardStore) MarkGone(context.Context, string, int64) (int, error) { return 0, nil }
 func (discardStore) RecordHole(context.Context, magflow.Hole) error       { return nil }

@@ -45,7 +45,7 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 			r.recordHole(ctx, h.Page, err)
 			continue
 		}
-		if err := r.applyPage(ctx, h.Page, items, sqldb.Checkpoint{NextPage: start, TotalPages: r.counters.TotalPages}, true); err != nil {
+		if err := r.applyPages(ctx, []pageFetch{{page: h.Page, items: items}}, sqldb.Checkpoint{NextPage: start, TotalPages: r.counters.TotalPages}, true); err != nil {
 			return r.failed("store: "+err.Error(), err)
 		}
 		if err := st.ResolveHole(ctx, r.acct.Name, r.stream, h.Page, r.run.ID); err != nil {
@@ -105,7 +105,7 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 		return inflight == 0 && commitNext == next
 	}
 
-	for {
+	dispatch := func() {
 		for canDispatch() {
 			page := next
 			next++
@@ -115,15 +115,53 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 				results <- pageFetch{page: page, items: items, err: err}
 			}()
 		}
-		if inflight == 0 {
-			break
+	}
+	// Pages ready to commit, in order, are committed together (a group
+	// commit, see sqldb.ApplyProductPages): at eMAG's rate limit a page
+	// arrives while the previous one is long committed and goes alone; when
+	// the database is the slower side, the pages that arrived during a
+	// commit go in the next one. Fetches are dispatched before the commit,
+	// so they go on meanwhile.
+	var batch []pageFetch
+	flush := func() {
+		if len(batch) == 0 || stopped != nil {
+			return
 		}
-		f := <-results
+		dispatch()
+		next := sqldb.Checkpoint{NextPage: batch[len(batch)-1].page + 1, TotalPages: total}
+		if err := r.applyPages(ctx, batch, next, false); err != nil {
+			o := r.failed("store: "+err.Error(), err)
+			stopped = &o
+			cancelScan()
+		}
+		batch = batch[:0]
+	}
+
+	received := func(f pageFetch) {
 		inflight--
 		if f.err == nil && len(f.items) < per && (endPage == 0 || f.page < endPage) {
 			endPage = f.page
 		}
 		pending[f.page] = f
+	}
+
+	for {
+		dispatch()
+		if inflight == 0 {
+			break
+		}
+		// Take every fetch that has finished (those that finished during
+		// the last commit wait in results), so they commit together.
+		received(<-results)
+	drain:
+		for inflight > 0 {
+			select {
+			case f := <-results:
+				received(f)
+			default:
+				break drain
+			}
+		}
 		for stopped == nil {
 			f, ok := pending[commitNext]
 			if !ok {
@@ -135,6 +173,10 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 				continue // past the end of the catalogue
 			}
 			if f.err != nil {
+				flush() // the pages before it commit first
+				if stopped != nil {
+					break
+				}
 				if stop, why := fatal(f.err); stop {
 					o := r.failed(why, f.err)
 					stopped = &o
@@ -152,13 +194,9 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 			if len(f.items) == 0 {
 				continue // the empty page past the end
 			}
-			if err := r.applyPage(ctx, f.page, f.items, sqldb.Checkpoint{NextPage: f.page + 1, TotalPages: total}, false); err != nil {
-				o := r.failed("store: "+err.Error(), err)
-				stopped = &o
-				cancelScan()
-				break
-			}
+			batch = append(batch, f)
 		}
+		flush()
 	}
 	if stopped != nil {
 		return *stopped
@@ -202,25 +240,35 @@ func (r *runState) fetchPage(ctx context.Context, page int) ([]emag.ProductOffer
 	return r.acct.Source.ReadProductOffers(ctx, emag.ProductOfferFilter{CurrentPage: page, ItemsPerPage: r.e.opts.ItemsPerPage})
 }
 
-// applyPage commits one page with its checkpoint and publishes progress.
-func (r *runState) applyPage(ctx context.Context, page int, items []emag.ProductOffer, next sqldb.Checkpoint, hole bool) error {
-	products := make([]magflow.Product, len(items))
-	offers := make([]magflow.Offer, len(items))
-	for i := range items {
-		products[i], offers[i] = productFromEMAG(r.acct.Name, &items[i])
+// applyPages commits consecutive fetched pages in one transaction with the
+// checkpoint next, and publishes progress page by page. Hole pages of
+// earlier runs (hole) leave the scan's current page as it is.
+func (r *runState) applyPages(ctx context.Context, fetched []pageFetch, next sqldb.Checkpoint, hole bool) error {
+	pages := make([]sqldb.ScanPage, len(fetched))
+	for i, f := range fetched {
+		p := sqldb.ScanPage{Page: f.page, Products: make([]magflow.Product, len(f.items)), Offers: make([]magflow.Offer, len(f.items))}
+		for j := range f.items {
+			p.Products[j], p.Offers[j] = productFromEMAG(r.acct.Name, &f.items[j])
+		}
+		pages[i] = p
 	}
-	res, err := r.e.opts.Store.ApplyProductPage(ctx, r.run.ID, r.acct.Name, page, products, offers, next)
+	res, err := r.e.opts.Store.ApplyProductPages(ctx, r.run.ID, r.acct.Name, pages, next)
 	if err != nil {
-		return fmt.Errorf("commit page %d: %w", page, err)
+		if len(pages) > 1 {
+			return fmt.Errorf("commit pages %d-%d: %w", pages[0].Page, pages[len(pages)-1].Page, err)
+		}
+		return fmt.Errorf("commit page %d: %w", pages[0].Page, err)
 	}
-	if !hole {
-		r.counters.Page = page
+	for i, p := range pages {
+		if !hole {
+			r.counters.Page = p.Page
+		}
+		r.counters.Items += len(p.Products)
+		r.counters.Inserted += res[i].Inserted
+		r.counters.Updated += res[i].Updated
+		r.counters.Unchanged += res[i].Unchanged
+		r.progressed(ctx)
 	}
-	r.counters.Items += len(items)
-	r.counters.Inserted += res.Inserted
-	r.counters.Updated += res.Updated
-	r.counters.Unchanged += res.Unchanged
-	r.progressed(ctx)
 	return nil
 }
 

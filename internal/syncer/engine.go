@@ -20,7 +20,7 @@ import (
 type Store interface {
 	StartRun(ctx context.Context, account string, stream magflow.Stream, trigger string) (magflow.SyncRun, sqldb.Resume, error)
 	Heartbeat(ctx context.Context, runID int64) error
-	ApplyProductPage(ctx context.Context, runID int64, account string, page int, products []magflow.Product, offers []magflow.Offer, next sqldb.Checkpoint) (sqldb.PageResult, error)
+	ApplyProductPages(ctx context.Context, runID int64, account string, pages []sqldb.ScanPage, next sqldb.Checkpoint) ([]sqldb.PageResult, error)
 	MarkGone(ctx context.Context, account string, runID int64) (int, error)
 	RecordHole(ctx context.Context, h magflow.Hole) error
 	Holes(ctx context.Context, account string, stream magflow.Stream) ([]magflow.Hole, error)
