@@ -72,7 +72,7 @@ func productSpec(d Dialect) *upsertSpec {
 		lits: [][2]string{{"gone_at", "NULL"}}}
 }
 
-func (db *DB) productRow(p *magflow.Product, hash string, now time.Time) []any {
+func (db *DB) productRow(p *magflow.Product, hash string, now any) []any {
 	var raw any
 	if len(p.Raw) > 0 {
 		raw = string(p.Raw)
@@ -105,7 +105,7 @@ func offerSpec(d Dialect) *upsertSpec {
 		lits: [][2]string{{"gone_at", "NULL"}}}
 }
 
-func (db *DB) offerRow(o *magflow.Offer, hash string, now time.Time) []any {
+func (db *DB) offerRow(o *magflow.Offer, hash string, now any) []any {
 	row := []any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(), o.RecommendedPrice.String(),
 		o.MinSalePrice.String(), o.MaxSalePrice.String(), o.BestOfferPrice.String(), o.Currency, o.VatID, o.Status,
 		o.GeneralStock, o.EstimatedStock, jsonText(o.Stock), jsonText(o.HandlingTime), jsonText(o.Availability),
@@ -328,6 +328,13 @@ func (db *DB) preparePage(account string, p *ScanPage, now time.Time, next Check
 		seen: make([]int64, 0, max(len(products), len(offers))),
 		pids: make([]int64, len(products)), phash: make([]string, len(products)), prows: make([][]any, len(products)),
 		oids: make([]int64, len(offers)), ohash: make([]string, len(offers)), orows: make([][]any, len(offers))}
+	// A row's times are one value, bound three times per row: on SQLite it
+	// goes as the text the driver would write for it (time.Time.String),
+	// formatted once per page instead of at every bind.
+	var ts any = now
+	if db.dialect == SQLite {
+		ts = now.String()
+	}
 	for i := range products {
 		pr := &products[i]
 		if pr.Account != "" && pr.Account != account {
@@ -336,7 +343,7 @@ func (db *DB) preparePage(account string, p *ScanPage, now time.Time, next Check
 		pr.Account = account
 		pp.pids[i], pp.phash[i] = pr.ID, ProductHash(pr)
 		pp.seen = append(pp.seen, pr.ID)
-		pp.prows[i] = db.productRow(pr, pp.phash[i], now)
+		pp.prows[i] = db.productRow(pr, pp.phash[i], ts)
 	}
 	for i := range offers {
 		o := &offers[i]
@@ -348,7 +355,7 @@ func (db *DB) preparePage(account string, p *ScanPage, now time.Time, next Check
 		if len(products) == 0 {
 			pp.seen = append(pp.seen, o.ProductID)
 		}
-		pp.orows[i] = db.offerRow(o, pp.ohash[i], now)
+		pp.orows[i] = db.offerRow(o, pp.ohash[i], ts)
 	}
 	return pp, nil
 }

@@ -344,3 +344,32 @@ func TestApplyProductPagesGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestPageTimesAsTheDriverWritesThem: SQLite page rows get their times as
+// text formatted once per page; it must be the text the driver writes for
+// a time.Time (as every other statement binds), so reads and comparisons
+// see one format.
+func TestPageTimesAsTheDriverWritesThem(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	ctx := context.Background()
+	fixed := time.Date(2026, 11, 29, 9, 45, 1, 123456000, time.UTC)
+	db.Now = func() time.Time { return fixed }
+	run, _ := startRun(t, db, "main", magflow.StreamProducts)
+	ps, os := page("main", 1, 1, "10")
+	apply(t, db, run.ID, "main", 1, ps, os)
+	var bound string
+	if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(? AS TEXT)", fixed).Scan(&bound); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"SELECT updated_at AS x FROM emag_products", "SELECT first_seen_at AS x FROM emag_product_offers"} {
+		var text string
+		var at time.Time
+		if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(x AS TEXT), x FROM ("+q+")").Scan(&text, &at); err != nil {
+			t.Fatal(err)
+		}
+		if text != bound || !at.Equal(fixed) {
+			t.Errorf("%s: stored %q (reads as %v), want %q (%v)", q, text, at, bound, fixed)
+		}
+	}
+}
