@@ -3,9 +3,11 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -148,7 +150,16 @@ func BenchmarkStoreFloor(b *testing.B) {
 		products = n
 	}
 	pages := fetchStorePages(b, products)
-	const perTx = 4
+	b.Run("sqlite", func(b *testing.B) { storeFloorSQLite(b, pages, products) })
+	b.Run("postgres", func(b *testing.B) { storeFloorPostgres(b, pages, products) })
+}
+
+// floorPerTx is how many pages BenchmarkStoreFloor commits per transaction
+// (what the engine's group commit takes when the database is the slower side).
+const floorPerTx = 4
+
+func storeFloorSQLite(b *testing.B, pages []storePages, products int) {
+	const perTx = floorPerTx
 	for b.Loop() {
 		b.StopTimer()
 		db := sqldbtest.Open(b, sqldb.SQLite)
@@ -233,3 +244,160 @@ best_offer_price, best_offer_price_units, currency, vat_id, status, general_stoc
 availability, buy_button_rank, number_of_offers, content_hash, first_seen_at, last_seen_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
+
+// floorColumn is a column of the PostgreSQL floor's INSERT ... SELECT FROM
+// unnest: its name, the array type its values travel in and a cast.
+type floorColumn struct{ name, array, cast string }
+
+var (
+	floorProductColumnsPG = []floorColumn{{"account", "text", ""}, {"id", "bigint", ""}, {"part_number", "text", ""},
+		{"part_number_key", "text", ""}, {"name", "text", ""}, {"brand", "text", ""}, {"category_id", "bigint", ""},
+		{"ean", "text", "jsonb"}, {"status", "bigint", ""}, {"validation_status", "bigint", ""},
+		{"offer_validation_status", "bigint", ""}, {"ownership", "bool", ""}, {"green_tax", "text", "numeric"},
+		{"supply_lead_time", "bigint", ""}, {"safety_information", "text", ""}, {"search_terms", "text", ""},
+		{"raw", "text", "json"}, {"content_hash", "text", ""}, {"first_seen_at", "timestamptz", ""},
+		{"last_seen_at", "timestamptz", ""}, {"updated_at", "timestamptz", ""}}
+	floorOfferColumnsPG = []floorColumn{{"account", "text", ""}, {"product_id", "bigint", ""}, {"part_number", "text", ""},
+		{"offer_id", "bigint", ""}, {"sale_price", "text", "numeric"}, {"recommended_price", "text", "numeric"},
+		{"min_sale_price", "text", "numeric"}, {"max_sale_price", "text", "numeric"}, {"best_offer_price", "text", "numeric"},
+		{"currency", "text", ""}, {"vat_id", "bigint", ""}, {"status", "bigint", ""}, {"general_stock", "bigint", ""},
+		{"estimated_stock", "bigint", ""}, {"stock", "text", "jsonb"}, {"handling_time", "text", "jsonb"},
+		{"availability", "text", "jsonb"}, {"buy_button_rank", "bigint", ""}, {"number_of_offers", "bigint", ""},
+		{"content_hash", "text", ""}, {"first_seen_at", "timestamptz", ""}, {"last_seen_at", "timestamptz", ""},
+		{"updated_at", "timestamptz", ""}}
+)
+
+// floorInsertPG is the INSERT of one group's rows of table, one array per
+// column, as the store's PostgreSQL upserts send them (without their ON
+// CONFLICT).
+func floorInsertPG(table string, cols []floorColumn) string {
+	var names, sel, arrays []string
+	for i, c := range cols {
+		names = append(names, c.name)
+		a := fmt.Sprintf("c%d", i)
+		arrays = append(arrays, fmt.Sprintf("unnest($%d::%s[]) AS %s", i+1, c.array, a))
+		if c.cast != "" {
+			a += "::" + c.cast
+		}
+		sel = append(sel, a)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(sel, ", ") +
+		" FROM (SELECT " + strings.Join(arrays, ", ") + ") AS u"
+}
+
+// floorArraysPG gathers the values of rows (in cols order) into one Go
+// slice per column.
+func floorArraysPG(cols []floorColumn, rows [][]any) []any {
+	out := make([]any, len(cols))
+	for i, c := range cols {
+		switch c.array {
+		case "bigint":
+			a := make([]int64, len(rows))
+			for j, r := range rows {
+				switch v := r[i].(type) {
+				case int64:
+					a[j] = v
+				case int:
+					a[j] = int64(v)
+				}
+			}
+			out[i] = a
+		case "bool":
+			a := make([]bool, len(rows))
+			for j, r := range rows {
+				a[j] = r[i].(bool)
+			}
+			out[i] = a
+		case "timestamptz":
+			a := make([]time.Time, len(rows))
+			for j, r := range rows {
+				a[j] = r[i].(time.Time)
+			}
+			out[i] = a
+		default:
+			a := make([]string, len(rows))
+			for j, r := range rows {
+				a[j] = r[i].(string)
+			}
+			out[i] = a
+		}
+	}
+	return out
+}
+
+// storeFloorPostgres is BenchmarkStoreFloor on PostgreSQL: each group of
+// pages is one transaction of two INSERT ... SELECT FROM unnest statements
+// (products, offers) into the tables stripped of their secondary indexes
+// (part numbers, the word index), the two accounts on two connections side
+// by side. Its machine_cpu_s includes the server's CPU.
+func storeFloorPostgres(b *testing.B, pages []storePages, products int) {
+	if os.Getenv(sqldbtest.EnvPostgresURL) == "" {
+		b.Skip("PostgreSQL floor: set " + sqldbtest.EnvPostgresURL)
+	}
+	pq, oq := floorInsertPG("emag_products", floorProductColumnsPG), floorInsertPG("emag_product_offers", floorOfferColumnsPG)
+	for b.Loop() {
+		b.StopTimer()
+		db := sqldbtest.Open(b, sqldb.Postgres)
+		w := db.WriteDB()
+		for _, ix := range []string{"emag_products_pn", "emag_products_pnk", "emag_products_terms", "emag_product_offers_part_number"} {
+			if _, err := w.Exec("DROP INDEX " + ix); err != nil {
+				b.Fatal(err)
+			}
+		}
+		now := time.Now().UTC()
+		js := func(v any) string { out, _ := json.Marshal(v); return string(out) }
+		type group struct{ products, offers []any }
+		groups := make([][]group, len(pages))
+		for i, sp := range pages {
+			for n := 0; n < len(sp.items); n += floorPerTx {
+				var prow, orow [][]any
+				for _, items := range sp.items[n:min(n+floorPerTx, len(sp.items))] {
+					for j := range items {
+						p, o := productFromEMAG(sp.account, &items[j])
+						prow = append(prow, []any{p.Account, p.ID, p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, js(p.EAN),
+							p.Status, p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.String(),
+							p.SupplyLeadTime, p.SafetyInformation, p.Name + " " + p.Brand, string(p.Raw), "-", now, now, now})
+						orow = append(orow, []any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(),
+							o.RecommendedPrice.String(), o.MinSalePrice.String(), o.MaxSalePrice.String(), o.BestOfferPrice.String(),
+							o.Currency, o.VatID, o.Status, o.GeneralStock, o.EstimatedStock, js(o.Stock), js(o.HandlingTime), js(o.Availability),
+							o.BuyButtonRank, o.NumberOfOffers, "-", now, now, now})
+					}
+				}
+				groups[i] = append(groups[i], group{floorArraysPG(floorProductColumnsPG, prow), floorArraysPG(floorOfferColumnsPG, orow)})
+			}
+		}
+		b.StartTimer()
+		cpu0, mcpu0 := cpustat.Process(), cpustat.Machine()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, gs := range groups {
+			wg.Go(func() {
+				ctx := context.Background()
+				for _, g := range gs {
+					tx, err := w.BeginTx(ctx, nil)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := tx.ExecContext(ctx, pq, g.products...); err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := tx.ExecContext(ctx, oq, g.offers...); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := tx.Commit(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		d := time.Since(start)
+		b.ReportMetric(float64(2*products)/d.Seconds(), "products/s")
+		b.ReportMetric((cpustat.Process() - cpu0).Seconds(), "cpu_s")
+		b.ReportMetric((cpustat.Machine() - mcpu0).Seconds(), "machine_cpu_s")
+	}
+}
