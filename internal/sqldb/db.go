@@ -48,10 +48,15 @@ var migrations embed.FS
 // use.
 type DB struct {
 	dialect Dialect
-	write   *sql.DB // SQLite: one connection; PostgreSQL: the pool
-	read    *sql.DB // SQLite: read-only pool; PostgreSQL: same as write
-	logger  *slog.Logger
-	where   string // the redacted URL, for messages
+	// timeText is set on SQLite when the driver writes a bound time.Time
+	// as time.Time.String (its default; DATABASE_URL's _time_format,
+	// _timezone or _time_integer_format change it): page rows then bind
+	// their times as that text, formatted once per page (preparePage).
+	timeText bool
+	write    *sql.DB // SQLite: one connection; PostgreSQL: the pool
+	read     *sql.DB // SQLite: read-only pool; PostgreSQL: same as write
+	logger   *slog.Logger
+	where    string // the redacted URL, for messages
 
 	// Now returns the current time. Tests may replace it before first use.
 	Now func() time.Time
@@ -144,6 +149,10 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 		return &magflow.Error{Code: magflow.EInvalid, Field: "DATABASE_URL",
 			Message: fmt.Sprintf("malformed SQLite options in %q: %v; use a plain file path such as %s", db.where, err, DefaultSQLitePath)}
 	}
+	if params.Has("_time_integer_format") {
+		return &magflow.Error{Code: magflow.EInvalid, Field: "DATABASE_URL",
+			Message: fmt.Sprintf("the SQLite option _time_integer_format in %q is not supported: MagFlow keeps times as text; remove it", db.where)}
+	}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
 		for k, v := range params {
@@ -182,6 +191,13 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 		w.Close()
 		return db.openError(err)
 	}
+	probe := time.Date(2001, 2, 3, 4, 5, 6, 7000, time.UTC)
+	var text string
+	if err := w.QueryRowContext(ctx, "SELECT CAST(? AS TEXT)", probe).Scan(&text); err != nil {
+		w.Close()
+		return db.openError(err)
+	}
+	db.timeText = text == probe.String()
 	r, err := sql.Open("sqlite", dsn("_pragma=query_only(1)"))
 	if err != nil {
 		w.Close()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -348,28 +350,98 @@ func TestApplyProductPagesGroup(t *testing.T) {
 // TestPageTimesAsTheDriverWritesThem: SQLite page rows get their times as
 // text formatted once per page; it must be the text the driver writes for
 // a time.Time (as every other statement binds), so reads and comparisons
-// see one format.
+// see one format, whatever time options DATABASE_URL gives the driver.
 func TestPageTimesAsTheDriverWritesThem(t *testing.T) {
 	t.Parallel()
-	db := sqldbtest.Open(t, sqldb.SQLite)
-	ctx := context.Background()
-	fixed := time.Date(2026, 11, 29, 9, 45, 1, 123456000, time.UTC)
-	db.Now = func() time.Time { return fixed }
-	run, _ := startRun(t, db, "main", magflow.StreamProducts)
-	ps, os := page("main", 1, 1, "10")
-	apply(t, db, run.ID, "main", 1, ps, os)
-	var bound string
-	if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(? AS TEXT)", fixed).Scan(&bound); err != nil {
-		t.Fatal(err)
+	for _, opts := range []string{"", "?_time_format=sqlite", "?_timezone=Europe/Bucharest"} {
+		t.Run(opts, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db, err := sqldb.Open(ctx, "file:"+filepath.Join(t.TempDir(), "times.db")+opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx, "up"); err != nil {
+				t.Fatal(err)
+			}
+			fixed := time.Date(2026, 11, 29, 9, 45, 1, 123456000, time.UTC)
+			db.Now = func() time.Time { return fixed }
+			run, _ := startRun(t, db, "main", magflow.StreamProducts)
+			ps, os := page("main", 1, 1, "10")
+			apply(t, db, run.ID, "main", 1, ps, os)
+			var bound string
+			if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(? AS TEXT)", fixed).Scan(&bound); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"SELECT updated_at AS x FROM emag_products", "SELECT first_seen_at AS x FROM emag_product_offers"} {
+				var text string
+				if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(x AS TEXT) FROM ("+q+")").Scan(&text); err != nil {
+					t.Fatal(err)
+				}
+				if text != bound {
+					t.Errorf("%s: stored %q, want %q as the driver writes it", q, text, bound)
+				}
+			}
+		})
 	}
-	for _, q := range []string{"SELECT updated_at AS x FROM emag_products", "SELECT first_seen_at AS x FROM emag_product_offers"} {
-		var text string
-		var at time.Time
-		if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(x AS TEXT), x FROM ("+q+")").Scan(&text, &at); err != nil {
+	// Integer times would break every read of a time column: refused.
+	_, err := sqldb.Open(context.Background(), "file:"+filepath.Join(t.TempDir(), "int.db")+"?_time_integer_format=unix", nil)
+	if magflow.ErrorCode(err) != magflow.EInvalid || !strings.Contains(err.Error(), "_time_integer_format") {
+		t.Errorf("open with _time_integer_format: err = %v, want an invalid DATABASE_URL naming the option", err)
+	}
+}
+
+// TestApplyProductPagesSameProductTwice: a product that two pages of one
+// group carry (the catalogue shifted under the scan), new or stored before,
+// ends with the later page's content, in the word index too (which on
+// SQLite must stay consistent: a row is unindexed only while indexed).
+func TestApplyProductPagesSameProductTwice(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		run, _ := startRun(t, db, "main", magflow.StreamProducts)
+		ps0, os0 := page("main", 7, 1, "10")
+		ps0[0].Name = "Gammaword lamp" // stored before the group
+		apply(t, db, run.ID, "main", 1, ps0, os0)
+
+		p1, o1 := page("main", 1, 10, "10")
+		p2, o2 := page("main", 11, 10, "10")
+		p1[4].Name = "Alfaword lamp"  // 5: new in page 1
+		p1[6].Name = "Deltaword lamp" // 7: rewritten in page 1
+		x, xo := page("main", 5, 1, "12")
+		x[0].Name = "Betaword lamp" // 5 again in page 2, changed
+		y, yo := page("main", 7, 1, "13")
+		y[0].Name = "Epsilonword lamp" // 7 again in page 2, changed
+		p2, o2 = append(append(p2, x...), y...), append(append(o2, xo...), yo...)
+		res, err := db.ApplyProductPages(ctx, run.ID, "main", []sqldb.ScanPage{{Page: 1, Products: p1, Offers: o1}, {Page: 2, Products: p2, Offers: o2}},
+			sqldb.Checkpoint{NextPage: 3, TotalPages: 3})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if text != bound || !at.Equal(fixed) {
-			t.Errorf("%s: stored %q (reads as %v), want %q (%v)", q, text, at, bound, fixed)
+		if diff := cmp.Diff([]sqldb.PageResult{{Inserted: 9, Updated: 1}, {Inserted: 10, Updated: 2}}, res); diff != "" {
+			t.Errorf("results (-want +got):\n%s", diff)
 		}
-	}
+		for word, n := range map[string]int{"Alfaword": 0, "Gammaword": 0, "Deltaword": 0, "Betaword": 1, "Epsilonword": 1} {
+			pg, err := db.ListProducts(ctx, sqldb.ProductFilter{Account: "main", Search: word})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pg.Items) != n {
+				t.Errorf("search %q: %d products, want %d", word, len(pg.Items), n)
+			}
+		}
+		if db.Dialect() == sqldb.SQLite {
+			if _, err := db.WriteDB().ExecContext(ctx, "INSERT INTO emag_products_fts (emag_products_fts, rank) VALUES ('integrity-check', 1)"); err != nil {
+				t.Errorf("word index integrity: %v", err)
+			}
+		}
+		got, err := db.GetProduct(ctx, "main", 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Product.Name != "Epsilonword lamp" || len(got.Offers) != 1 || got.Offers[0].SalePrice.String() != "13.0000" {
+			t.Errorf("product 7 = %q with offers %+v, want the second page's", got.Product.Name, got.Offers)
+		}
+	})
 }

@@ -2,6 +2,8 @@ package syncer_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -156,6 +158,58 @@ func TestScanGroupsPagesWhileTheStoreIsBusy(t *testing.T) {
 		// that arrived during the one before it.
 		if !grouped || len(st.commits) > 40/4+2 {
 			t.Errorf("commits %v: pages that arrived during a commit were not grouped", st.commits)
+		}
+	})
+}
+
+// holeSource is a stallSource whose page bad always fails (eMAG unavailable).
+type holeSource struct {
+	stallSource
+	bad int
+}
+
+func (s *holeSource) ReadProductOffers(ctx context.Context, f emag.ProductOfferFilter) ([]emag.ProductOffer, error) {
+	if f.CurrentPage == s.bad {
+		return nil, &emag.Error{Kind: emag.KindUnavailable, Route: "product_offer/read", Status: 503}
+	}
+	return s.stallSource.ReadProductOffers(ctx, f)
+}
+
+// ledgerDownStore is a groupStore whose hole ledger cannot be written.
+type ledgerDownStore struct{ groupStore }
+
+func (*ledgerDownStore) RecordHole(context.Context, magflow.Hole) error {
+	return errors.New("database is locked")
+}
+
+// TestScanStopsWhenAHoleCannotBeRecorded: a page that failed after retries
+// must reach the hole ledger before the scan checkpoints past it; when the
+// ledger cannot be written the run fails there, with every page before the
+// hole committed and none after it.
+func TestScanStopsWhenAHoleCannotBeRecorded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		src := &holeSource{stallSource: stallSource{pages: 20}, bad: 7}
+		st := &ledgerDownStore{}
+		e, err := syncer.New(syncer.Options{Store: st, Accounts: []syncer.Account{
+			{Name: "main", Source: src, Stats: &syncer.RequestStats{}, Concurrency: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := rep.Runs[0]
+		if run.Status != magflow.RunFailed || !strings.Contains(run.Reason, "record page 7 as a hole") {
+			t.Fatalf("status %s, reason %q; want failed recording page 7", run.Status, run.Reason)
+		}
+		last := 0
+		for _, c := range st.commits {
+			last = c[len(c)-1]
+		}
+		if last != 6 || st.nexts[len(st.nexts)-1] != 7 {
+			t.Errorf("committed up to page %d with checkpoint %d; want pages 1-6, checkpoint 7", last, st.nexts[len(st.nexts)-1])
 		}
 	})
 }

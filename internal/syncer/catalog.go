@@ -42,7 +42,9 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 				return r.failed(why, err)
 			}
 			holePages = append(holePages, h.Page)
-			r.recordHole(ctx, h.Page, err)
+			if err := r.recordHole(ctx, h.Page, err); err != nil {
+				return r.failed("store: "+err.Error(), err)
+			}
 			continue
 		}
 		if err := r.applyPages(ctx, []pageFetch{{page: h.Page, items: items}}, sqldb.Checkpoint{NextPage: start, TotalPages: r.counters.TotalPages}, true); err != nil {
@@ -128,8 +130,8 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 			return
 		}
 		dispatch()
-		next := sqldb.Checkpoint{NextPage: batch[len(batch)-1].page + 1, TotalPages: total}
-		if err := r.applyPages(ctx, batch, next, false); err != nil {
+		cp := sqldb.Checkpoint{NextPage: batch[len(batch)-1].page + 1, TotalPages: total}
+		if err := r.applyPages(ctx, batch, cp, false); err != nil {
 			o := r.failed("store: "+err.Error(), err)
 			stopped = &o
 			cancelScan()
@@ -184,7 +186,12 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 					break
 				}
 				holePages = append(holePages, f.page)
-				r.recordHole(ctx, f.page, f.err)
+				if err := r.recordHole(ctx, f.page, f.err); err != nil {
+					o := r.failed("store: "+err.Error(), err)
+					stopped = &o
+					cancelScan()
+					break
+				}
 				if f.page > total {
 					// A failed probe past the total: we cannot know what follows.
 					endPage = f.page
@@ -272,14 +279,19 @@ func (r *runState) applyPages(ctx context.Context, fetched []pageFetch, next sql
 	return nil
 }
 
-func (r *runState) recordHole(ctx context.Context, page int, cause error) {
+// recordHole records in the ledger a page that failed after retries. A
+// hole that cannot be recorded stops the run: the scan would go on to
+// checkpoint past the page, and a resumed run that knew nothing of it would
+// complete the scan without it (and mark its products gone).
+func (r *runState) recordHole(ctx context.Context, page int, cause error) error {
 	r.log.Warn("page failed after retries; recorded as a hole", "page", page, "err", cause)
 	r.counters.Holes++
 	h := magflow.Hole{Account: r.acct.Name, Stream: r.stream, Page: page, RunID: r.run.ID, Error: cause.Error()}
 	if err := r.e.opts.Store.RecordHole(ctx, h); err != nil {
-		r.log.Error("record a hole", "page", page, "err", err)
+		return fmt.Errorf("record page %d as a hole: %w", page, err)
 	}
 	r.progressed(ctx)
+	return nil
 }
 
 func (r *runState) failed(reason string, err error) outcome {
