@@ -172,12 +172,17 @@ type Grant struct {
 	l  *Local
 	bs *bucketState
 	at time.Duration
+	// shared moves the grant's slot in a Shared limiter's ledger too.
+	shared func(t time.Time)
 }
 
 // Sent records that the granted request was written at t (for an HTTP
 // request, httptrace's WroteRequest). A t before the grant changes nothing;
 // so does a grant of the zero Grant. Safe for concurrent use.
 func (g Grant) Sent(t time.Time) {
+	if g.shared != nil {
+		g.shared(t)
+	}
 	if g.l == nil {
 		return
 	}
@@ -220,7 +225,7 @@ func (l *Local) WaitGrant(ctx context.Context, b Bucket) (Grant, error) {
 		l.recordIn(bs, start)
 		l.mu.Unlock()
 		l.report(b, 0)
-		return Grant{l, bs, start}, nil
+		return Grant{l: l, bs: bs, at: start}, nil
 	}
 	w := &waiter{ready: make(chan struct{})}
 	if l.jitter > 0 {
@@ -232,21 +237,21 @@ func (l *Local) WaitGrant(ctx context.Context, b Bucket) (Grant, error) {
 	if w.granted {
 		l.mu.Unlock()
 		l.report(b, w.grantedAt-start)
-		return Grant{l, bs, w.grantedAt}, nil
+		return Grant{l: l, bs: bs, at: w.grantedAt}, nil
 	}
 	l.mu.Unlock()
 
 	select {
 	case <-w.ready:
 		l.report(b, w.grantedAt-start)
-		return Grant{l, bs, w.grantedAt}, nil
+		return Grant{l: l, bs: bs, at: w.grantedAt}, nil
 	case <-ctx.Done():
 	}
 	l.mu.Lock()
 	if w.granted {
 		l.mu.Unlock()
 		l.report(b, w.grantedAt-start)
-		return Grant{l, bs, w.grantedAt}, nil
+		return Grant{l: l, bs: bs, at: w.grantedAt}, nil
 	}
 	w.list.remove(w)
 	l.waiting--

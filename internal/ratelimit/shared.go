@@ -25,15 +25,32 @@ import (
 // reservations by the server's clock (so that process clocks need not agree)
 // but must answer on the caller's: now + (reserved - serverNow).
 //
-// The PostgreSQL store (internal/sqldb, later) can keep one row per key with
-// the last max(N) grant times, and in one transaction lock the row (SELECT ...
-// FOR UPDATE, or INSERT ... ON CONFLICT for a new key), compute the slot with
-// clock_timestamp() exactly as MemStore does, append it, trim the array and
-// commit: one round trip per request, well within eMAG's 12 requests per
-// second per account.
+// The PostgreSQL store (sqldb.RateStore) keeps one row per key with the
+// last max(N) grant times; Take locks the row, computes the slot with
+// clock_timestamp() exactly as MemStore does, appends it and trims the
+// array, in one round trip.
 type Store interface {
-	Take(ctx context.Context, key string, windows []Window, now time.Time) (grantAt time.Time, err error)
+	Take(ctx context.Context, key string, windows []Window, now time.Time) (Slot, error)
+	// Move moves a slot Take reserved to late after its time: its request
+	// left that late (see Grant), and eMAG counts arrivals. The ledger stays
+	// sorted; a slot no longer kept (past every window) is left alone.
+	Move(ctx context.Context, key string, s Slot, late time.Duration) error
 }
+
+// Slot is a reservation of a Store: At on the caller's clock, Ledger as the
+// store recorded it (on its own clock), which Move names it by.
+type Slot struct {
+	At     time.Time
+	Ledger time.Time
+}
+
+// moveTimeout bounds a ledger move (it runs beside the request, after it
+// was sent).
+const moveTimeout = 5 * time.Second
+
+// minMove is the least lateness worth a ledger move: every window already
+// has the limiter's margin (DefaultMargin) for jitter below it.
+const minMove = 2 * time.Millisecond
 
 // Shared is a Waiter whose budget is shared with other processes through a
 // Store. A Local limiter with the same limits stands in front of the store:
@@ -89,27 +106,51 @@ func (s *Shared) Key(b Bucket) string { return s.account + "/" + string(b) }
 // reservation, that slot is wasted. Either way Wait returns an error wrapping
 // ctx.Err(). A store failure is returned wrapped; the caller should not send.
 func (s *Shared) Wait(ctx context.Context, b Bucket) error {
+	_, err := s.WaitGrant(ctx, b)
+	return err
+}
+
+// WaitGrant is Wait, returning the grant for its request to report when it
+// was sent: a request that left late moves its grant in the local limiter
+// and its slot in the shared ledger (in the background, and only when
+// later than minMove), so that no process's next grant comes within a
+// window of the moment eMAG counted it. A failed move is not reported: the
+// slot stays where it was, as without the move.
+func (s *Shared) WaitGrant(ctx context.Context, b Bucket) (Grant, error) {
 	start := time.Now()
-	if err := s.local.Wait(ctx, b); err != nil {
-		return err
-	}
-	at, err := s.store.Take(ctx, s.Key(b), s.windows[b], time.Now())
+	g, err := s.local.WaitGrant(ctx, b)
 	if err != nil {
-		return fmt.Errorf("reserve shared rate limit slot %s: %w", s.Key(b), err)
+		return Grant{}, err
 	}
-	if d := time.Until(at); d > 0 {
+	key := s.Key(b)
+	slot, err := s.store.Take(ctx, key, s.windows[b], time.Now())
+	if err != nil {
+		return Grant{}, fmt.Errorf("reserve shared rate limit slot %s: %w", key, err)
+	}
+	if d := time.Until(slot.At); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return fmt.Errorf("wait for shared rate limit slot %s: %w", s.Key(b), ctx.Err())
+			return Grant{}, fmt.Errorf("wait for shared rate limit slot %s: %w", key, ctx.Err())
 		}
 	}
 	if s.onWait != nil {
 		s.onWait(b, time.Since(start))
 	}
-	return nil
+	g.shared = func(t time.Time) {
+		late := t.Sub(slot.At)
+		if late < minMove {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+			defer cancel()
+			_ = s.store.Move(ctx, key, slot, late)
+		}()
+	}
+	return g, nil
 }
 
 // MemStore is an in-memory Store: exact, for tests and for several limiters
@@ -128,12 +169,12 @@ type memLog struct {
 func NewMemStore() *MemStore { return &MemStore{logs: map[string]*memLog{}} }
 
 // Take implements Store.
-func (m *MemStore) Take(ctx context.Context, key string, windows []Window, now time.Time) (time.Time, error) {
+func (m *MemStore) Take(ctx context.Context, key string, windows []Window, now time.Time) (Slot, error) {
 	if err := ctx.Err(); err != nil {
-		return time.Time{}, fmt.Errorf("take slot %s: %w", key, err)
+		return Slot{}, fmt.Errorf("take slot %s: %w", key, err)
 	}
 	if len(windows) == 0 {
-		return time.Time{}, fmt.Errorf("take slot %s: no windows", key)
+		return Slot{}, fmt.Errorf("take slot %s: no windows", key)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -158,5 +199,28 @@ func (m *MemStore) Take(ctx context.Context, key string, windows []Window, now t
 	if len(lg.times) >= 2*lg.keep {
 		lg.times = append(lg.times[:0], lg.times[len(lg.times)-lg.keep:]...)
 	}
-	return at, nil
+	return Slot{At: at, Ledger: at}, nil
+}
+
+// Move implements Store.
+func (m *MemStore) Move(ctx context.Context, key string, s Slot, late time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("move slot %s: %w", key, err)
+	}
+	if late <= 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lg := m.logs[key]
+	if lg == nil {
+		return nil
+	}
+	i := slices.IndexFunc(lg.times, func(t time.Time) bool { return t.Equal(s.Ledger) })
+	if i < 0 {
+		return nil
+	}
+	lg.times[i] = s.Ledger.Add(late)
+	slices.SortFunc(lg.times, time.Time.Compare)
+	return nil
 }

@@ -108,8 +108,12 @@ func TestSharedCancelWhileReserved(t *testing.T) {
 
 type failingStore struct{}
 
-func (failingStore) Take(context.Context, string, []Window, time.Time) (time.Time, error) {
-	return time.Time{}, errors.New("connection refused")
+func (failingStore) Take(context.Context, string, []Window, time.Time) (Slot, error) {
+	return Slot{}, errors.New("connection refused")
+}
+
+func (failingStore) Move(context.Context, string, Slot, time.Duration) error {
+	return errors.New("connection refused")
 }
 
 func TestSharedStoreFailure(t *testing.T) {
@@ -165,13 +169,13 @@ func TestMemStoreTake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.Equal(st.want) {
-			t.Errorf("take %d at %v = %v, want %v", i, st.now.Sub(base), got.Sub(base), st.want.Sub(base))
+		if !got.At.Equal(st.want) || !got.Ledger.Equal(st.want) {
+			t.Errorf("take %d at %v = %v, want %v", i, st.now.Sub(base), got.At.Sub(base), st.want.Sub(base))
 		}
 	}
 	// Another key has its own ledger.
-	if got, _ := s.Take(t.Context(), "other", windows, ms(5)); !got.Equal(ms(5)) {
-		t.Errorf("fresh key reserved %v, want 5ms", got.Sub(base))
+	if got, _ := s.Take(t.Context(), "other", windows, ms(5)); !got.At.Equal(ms(5)) {
+		t.Errorf("fresh key reserved %v, want 5ms", got.At.Sub(base))
 	}
 	// The log stays bounded.
 	for i := range 1000 {
@@ -223,5 +227,82 @@ func TestAccounts(t *testing.T) {
 	_, err := NewAccounts(map[string]Options{"bad": {Limits: Limits{Other: {{0, time.Second}}}}})
 	if err == nil || magflow.ErrorCode(err) != magflow.EInvalid {
 		t.Errorf("NewAccounts with a bad limit = %v, want an invalid error", err)
+	}
+}
+
+// TestSharedSentMovesTheSlot: two processes share one account's budget of
+// one request a second. The first one's request leaves 300 ms after its
+// slot: the slot moves in the shared ledger, so the other process's next
+// request waits a second from when the first actually left, not from its
+// slot.
+func TestSharedSentMovesTheSlot(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		store := NewMemStore()
+		opts := Options{Limits: Limits{Other: {{1, time.Second}}}, Margin: -1}
+		p1, _ := NewShared("main", store, opts)
+		p2, _ := NewShared("main", store, opts)
+		start := time.Now()
+		g, err := p1.WaitGrant(t.Context(), Other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		g.Sent(time.Now())
+		synctest.Wait() // the move runs beside the request
+		if err := p2.Wait(t.Context(), Other); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := time.Since(start), 1300*time.Millisecond; got != want {
+			t.Errorf("the other process's request went at %v, want %v (a second after the first one left)", got, want)
+		}
+		// A request sent on time (or less than minMove late) moves nothing.
+		g2, err := p2.WaitGrant(t.Context(), Other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2.Sent(time.Now().Add(minMove / 2))
+		synctest.Wait()
+		if err := p1.Wait(t.Context(), Other); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := time.Since(start), 3300*time.Millisecond; got != want {
+			t.Errorf("third request at %v, want %v", got, want)
+		}
+	})
+}
+
+// TestMemStoreMove: a moved slot keeps the ledger sorted; an unknown one
+// changes nothing.
+func TestMemStoreMove(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	s := NewMemStore()
+	ws := []Window{{3, time.Second}}
+	var slots []Slot
+	for range 3 {
+		sl, err := s.Take(t.Context(), "k", ws, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots = append(slots, sl)
+	}
+	if err := s.Move(t.Context(), "k", slots[0], 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Move(t.Context(), "k", Slot{Ledger: base.Add(time.Hour)}, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{base, base, base.Add(500 * time.Millisecond)}
+	if d := cmp.Diff(want, s.logs["k"].times); d != "" {
+		t.Errorf("ledger (-want +got):\n%s", d)
+	}
+	// The next slot keeps three a second from the moved one's new time.
+	sl, err := s.Take(t.Context(), "k", ws, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := base.Add(time.Second); !sl.At.Equal(want) {
+		t.Errorf("next slot %v, want %v", sl.At.Sub(base), want.Sub(base))
 	}
 }

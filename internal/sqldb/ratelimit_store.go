@@ -39,15 +39,15 @@ func (db *DB) RateStore() (*RateStore, error) {
 }
 
 // Take implements ratelimit.Store.
-func (s *RateStore) Take(ctx context.Context, key string, windows []ratelimit.Window, now time.Time) (time.Time, error) {
+func (s *RateStore) Take(ctx context.Context, key string, windows []ratelimit.Window, now time.Time) (ratelimit.Slot, error) {
 	if len(windows) == 0 {
-		return time.Time{}, fmt.Errorf("take rate slot %s: no windows", key)
+		return ratelimit.Slot{}, fmt.Errorf("take rate slot %s: no windows", key)
 	}
 	ns := make([]int64, len(windows))
 	pers := make([]int64, len(windows))
 	for i, w := range windows {
 		if w.N < 1 || w.Per <= 0 {
-			return time.Time{}, fmt.Errorf("take rate slot %s: malformed window %s", key, w)
+			return ratelimit.Slot{}, fmt.Errorf("take rate slot %s: malformed window %s", key, w)
 		}
 		ns[i] = int64(w.N)
 		// Round the window up to the database's microsecond so it is never
@@ -59,10 +59,25 @@ func (s *RateStore) Take(ctx context.Context, key string, windows []ratelimit.Wi
 	err := s.db.write.QueryRowContext(ctx, "SELECT grant_at, server_now FROM magflow_rate_take($1, $2, $3)",
 		key, ns, pers).Scan(&at, &serverNow)
 	if err != nil {
-		return time.Time{}, s.db.wrap("take rate slot "+key, err)
+		return ratelimit.Slot{}, s.db.wrap("take rate slot "+key, err)
 	}
 	// The slot is serverNow+d on the server's clock. Map it from the moment
 	// the answer arrived, not from now: the call may have waited for the
 	// row's lock, and a slot mapped from before that wait would be early.
-	return now.Add(time.Since(start)).Add(at.Sub(serverNow)), nil
+	return ratelimit.Slot{At: now.Add(time.Since(start)).Add(at.Sub(serverNow)), Ledger: at}, nil
+}
+
+// Move implements ratelimit.Store: magflow_rate_move (migration 00017)
+// moves the slot, named by its time on the server's clock, under the row's
+// lock and keeps the row's grants sorted; one round trip.
+func (s *RateStore) Move(ctx context.Context, key string, slot ratelimit.Slot, late time.Duration) error {
+	us := int64(late / time.Microsecond)
+	if us <= 0 {
+		return nil
+	}
+	var moved bool
+	if err := s.db.write.QueryRowContext(ctx, "SELECT magflow_rate_move($1, $2, $3)", key, slot.Ledger, us).Scan(&moved); err != nil {
+		return s.db.wrap("move rate slot "+key, err)
+	}
+	return nil
 }

@@ -39,7 +39,7 @@ func TestRateStoreWindows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, at)
+		got = append(got, at.At)
 	}
 	if d := got[1].Sub(got[0]); d < 0 || d > time.Second {
 		t.Errorf("second grant %v after the first, want at once", d)
@@ -52,7 +52,7 @@ func TestRateStoreWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Until(at); d > time.Second {
+	if d := time.Until(at.At); d > time.Second {
 		t.Errorf("another key waited %v", d)
 	}
 	if _, err := rs.Take(ctx, "main/other", nil, time.Now()); err == nil {
@@ -86,7 +86,7 @@ func TestRateStoreConcurrent(t *testing.T) {
 					return
 				}
 				mu.Lock()
-				grants = append(grants, at)
+				grants = append(grants, at.At)
 				mu.Unlock()
 			}
 		})
@@ -118,5 +118,55 @@ func TestRateStoreConcurrent(t *testing.T) {
 				t.Fatalf("window %s: grants %d and %d only %v apart", w, i, i+w.N, d)
 			}
 		}
+	}
+}
+
+// TestRateStoreMove: a slot moved by its lateness moves in the server's
+// ledger (which stays sorted), so the next grant keeps its window from the
+// moment the request left; a slot the ledger no longer holds is left alone.
+func TestRateStoreMove(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.Postgres)
+	rs, err := db.RateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ws := []ratelimit.Window{{N: 2, Per: time.Hour}}
+	first, err := rs.Take(ctx, "main/other", ws, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := rs.Take(ctx, "main/other", ws, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first request left 10 minutes late: it is now the later of the two.
+	if err := rs.Move(ctx, "main/other", first, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Move(ctx, "main/other", ratelimit.Slot{Ledger: first.Ledger.Add(-time.Hour)}, time.Minute); err != nil {
+		t.Fatalf("moving a slot no longer kept: %v", err)
+	}
+	var sorted bool
+	if err := db.WriteDB().QueryRow("SELECT grants[1] < grants[2] FROM magflow_rate_grants WHERE key = 'main/other'").Scan(&sorted); err != nil || !sorted {
+		t.Fatalf("ledger sorted = %v, %v", sorted, err)
+	}
+	third, err := rs.Take(ctx, "main/other", ws, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two per hour: the third waits an hour from the earlier of the two
+	// (the second), not from the first's reservation.
+	if d := third.Ledger.Sub(second.Ledger); d < time.Hour-time.Millisecond || d > time.Hour+time.Millisecond {
+		t.Errorf("third slot %v after the second, want one hour", d)
+	}
+	// Two more: the next one counts from the moved first.
+	fourth, err := rs.Take(ctx, "main/other", ws, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := fourth.Ledger.Sub(first.Ledger); d < time.Hour+10*time.Minute-time.Millisecond || d > time.Hour+10*time.Minute+time.Millisecond {
+		t.Errorf("fourth slot %v after the first's reservation, want 1h10m (an hour after it left)", d)
 	}
 }
