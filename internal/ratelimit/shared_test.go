@@ -82,10 +82,7 @@ func TestSharedAccountsAreSeparateKeys(t *testing.T) {
 func TestSharedCancelWhileReserved(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemStore()
-		opts := Options{Limits: Limits{Other: {{1, time.Second}}}, Margin: -1}
-		p1, _ := NewShared("main", store, opts)
-		p2, _ := NewShared("main", store, opts)
+		p1, p2 := twoProcesses(t)
 		if err := p1.Wait(t.Context(), Other); err != nil {
 			t.Fatal(err)
 		}
@@ -238,10 +235,7 @@ func TestAccounts(t *testing.T) {
 func TestSharedSentMovesTheSlot(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		store := NewMemStore()
-		opts := Options{Limits: Limits{Other: {{1, time.Second}}}, Margin: -1}
-		p1, _ := NewShared("main", store, opts)
-		p2, _ := NewShared("main", store, opts)
+		p1, p2 := twoProcesses(t)
 		start := time.Now()
 		g, err := p1.WaitGrant(t.Context(), Other)
 		if err != nil {
@@ -305,4 +299,21 @@ func TestMemStoreMove(t *testing.T) {
 	if want := base.Add(time.Second); !sl.At.Equal(want) {
 		t.Errorf("next slot %v, want %v", sl.At.Sub(base), want.Sub(base))
 	}
+}
+
+// twoProcesses returns two limiters of account main sharing one ledger, as
+// two processes would: one request a second, no margin.
+func twoProcesses(t *testing.T) (*Shared, *Shared) {
+	t.Helper()
+	store := NewMemStore()
+	opts := Options{Limits: Limits{Other: {{1, time.Second}}}, Margin: -1}
+	p1, err := NewShared("main", store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := NewShared("main", store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p1, p2
 }

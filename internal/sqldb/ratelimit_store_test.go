@@ -25,11 +25,7 @@ func TestRateStoreSQLiteRefuses(t *testing.T) {
 
 func TestRateStoreWindows(t *testing.T) {
 	t.Parallel()
-	db := sqldbtest.Open(t, sqldb.Postgres)
-	rs, err := db.RateStore()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rs := pgRateStore(t)
 	ctx := context.Background()
 	ws := []ratelimit.Window{{N: 2, Per: time.Hour}}
 	var got []time.Time
@@ -64,11 +60,7 @@ func TestRateStoreWindows(t *testing.T) {
 // reserve slots of one key at once: no window may ever hold more than its N.
 func TestRateStoreConcurrent(t *testing.T) {
 	t.Parallel()
-	db := sqldbtest.Open(t, sqldb.Postgres)
-	rs, err := db.RateStore()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, rs := pgRateStore(t)
 	// The last window is always satisfied; its large N makes the ledger keep
 	// every grant, so the test can read the server's own times back.
 	ws := []ratelimit.Window{{N: 3, Per: 50 * time.Millisecond}, {N: 10, Per: 250 * time.Millisecond}, {N: 100, Per: time.Microsecond}}
@@ -126,11 +118,7 @@ func TestRateStoreConcurrent(t *testing.T) {
 // moment the request left; a slot the ledger no longer holds is left alone.
 func TestRateStoreMove(t *testing.T) {
 	t.Parallel()
-	db := sqldbtest.Open(t, sqldb.Postgres)
-	rs, err := db.RateStore()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, rs := pgRateStore(t)
 	ctx := context.Background()
 	ws := []ratelimit.Window{{N: 2, Per: time.Hour}}
 	first, err := rs.Take(ctx, "main/other", ws, time.Now())
@@ -169,4 +157,14 @@ func TestRateStoreMove(t *testing.T) {
 	if d := fourth.Ledger.Sub(first.Ledger); d < time.Hour+10*time.Minute-time.Millisecond || d > time.Hour+10*time.Minute+time.Millisecond {
 		t.Errorf("fourth slot %v after the first's reservation, want 1h10m (an hour after it left)", d)
 	}
+}
+
+func pgRateStore(t *testing.T) (*sqldb.DB, *sqldb.RateStore) {
+	t.Helper()
+	db := sqldbtest.Open(t, sqldb.Postgres)
+	rs, err := db.RateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, rs
 }

@@ -124,17 +124,8 @@ func (s *groupStore) ApplyProductPages(ctx context.Context, runID int64, account
 func TestScanGroupsPagesWhileTheStoreIsBusy(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		src := &stallSource{pages: 40}
 		st := &groupStore{}
-		e, err := syncer.New(syncer.Options{Store: st, Accounts: []syncer.Account{
-			{Name: "main", Source: src, Stats: &syncer.RequestStats{}, Concurrency: 4}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := scanOnce(t, st, &stallSource{pages: 40})
 		if rep.Status() != magflow.RunCompleted || rep.Runs[0].Counters.Items != 4000 || rep.Runs[0].Counters.Page != 40 {
 			t.Fatalf("status %s, counters %+v", rep.Status(), rep.Runs[0].Counters)
 		}
@@ -189,17 +180,8 @@ func (*ledgerDownStore) RecordHole(context.Context, magflow.Hole) error {
 func TestScanStopsWhenAHoleCannotBeRecorded(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		src := &holeSource{stallSource: stallSource{pages: 20}, bad: 7}
 		st := &ledgerDownStore{}
-		e, err := syncer.New(syncer.Options{Store: st, Accounts: []syncer.Account{
-			{Name: "main", Source: src, Stats: &syncer.RequestStats{}, Concurrency: 4}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := scanOnce(t, st, &holeSource{stallSource: stallSource{pages: 20}, bad: 7})
 		run := rep.Runs[0]
 		if run.Status != magflow.RunFailed || !strings.Contains(run.Reason, "record page 7 as a hole") {
 			t.Fatalf("status %s, reason %q; want failed recording page 7", run.Status, run.Reason)
@@ -212,4 +194,20 @@ func TestScanStopsWhenAHoleCannotBeRecorded(t *testing.T) {
 			t.Errorf("committed up to page %d with checkpoint %d; want pages 1-6, checkpoint 7", last, st.nexts[len(st.nexts)-1])
 		}
 	})
+}
+
+// scanOnce runs one products sync of account main from src into st, four
+// pages in flight.
+func scanOnce(t *testing.T, st syncer.Store, src syncer.Source) syncer.Report {
+	t.Helper()
+	e, err := syncer.New(syncer.Options{Store: st, Accounts: []syncer.Account{
+		{Name: "main", Source: src, Stats: &syncer.RequestStats{}, Concurrency: 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -159,89 +160,126 @@ func BenchmarkStoreFloor(b *testing.B) {
 const floorPerTx = 4
 
 func storeFloorSQLite(b *testing.B, pages []storePages, products int) {
-	const perTx = floorPerTx
 	for b.Loop() {
 		b.StopTimer()
 		db := sqldbtest.Open(b, sqldb.SQLite)
-		w := db.WriteDB()
-		for _, ix := range []string{"emag_products_pn", "emag_products_pnk", "emag_product_offers_part_number"} {
-			if _, err := w.Exec("DROP INDEX " + ix); err != nil {
-				b.Fatal(err)
-			}
-		}
-		// The rows' arguments are built before the timer starts: only the
+		dropIndexes(b, db, "emag_products_pn", "emag_products_pnk", "emag_product_offers_part_number")
+		// The statements are built before the timer starts: only the
 		// database's work is measured.
-		now := time.Now().UTC().String()
-		js := func(v any) string { out, _ := json.Marshal(v); return string(out) }
-		type group struct{ products, offers [][]any }
-		groups := make([][]group, len(pages))
-		for i, sp := range pages {
-			for n := 0; n < len(sp.items); n += perTx {
-				var g group
-				for _, items := range sp.items[n:min(n+perTx, len(sp.items))] {
-					for j := range items {
-						p, o := productFromEMAG(sp.account, &items[j])
-						g.products = append(g.products, []any{p.Account, p.ID, p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, js(p.EAN),
-							p.Status, p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.String(), p.GreenTax.Units(),
-							p.SupplyLeadTime, p.SafetyInformation, p.Name + " " + p.Brand, string(p.Raw), "-", now, now, now})
-						g.offers = append(g.offers, []any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(), o.SalePrice.Units(),
-							o.RecommendedPrice.String(), o.RecommendedPrice.Units(), o.MinSalePrice.String(), o.MinSalePrice.Units(),
-							o.MaxSalePrice.String(), o.MaxSalePrice.Units(), o.BestOfferPrice.String(), o.BestOfferPrice.Units(),
-							o.Currency, o.VatID, o.Status, o.GeneralStock, o.EstimatedStock, js(o.Stock), js(o.HandlingTime), js(o.Availability),
-							o.BuyButtonRank, o.NumberOfOffers, "-", now, now, now})
-					}
-				}
-				groups[i] = append(groups[i], g)
+		txs := floorGroups(pages, true, func(prows, orows [][]any) []floorStmt {
+			var tx []floorStmt
+			for _, r := range prows {
+				tx = append(tx, floorStmt{floorProductInsert, r})
+			}
+			for _, r := range orows {
+				tx = append(tx, floorStmt{floorOfferInsert, r})
+			}
+			return tx
+		})
+		runFloor(b, db.WriteDB(), products, txs)
+	}
+}
+
+// floorStmt is one statement of a floor transaction.
+type floorStmt struct {
+	query string
+	args  []any
+}
+
+func dropIndexes(b *testing.B, db *sqldb.DB, names ...string) {
+	b.Helper()
+	for _, ix := range names {
+		if _, err := db.WriteDB().Exec("DROP INDEX " + ix); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// floorGroups returns, per account, one transaction per floorPerTx pages:
+// tx turns the group's product and offer rows (the store's columns and
+// values; SQLite's with its *_units columns and times as the driver's
+// text) into its statements.
+func floorGroups(pages []storePages, sqlite bool, tx func(prows, orows [][]any) []floorStmt) [][][]floorStmt {
+	var now any = time.Now().UTC()
+	if sqlite {
+		now = time.Now().UTC().String()
+	}
+	js := func(v any) string { out, _ := json.Marshal(v); return string(out) }
+	units := func(row []any, ds ...magflow.Decimal) []any {
+		if sqlite {
+			for _, d := range ds {
+				row = append(row, d.Units())
 			}
 		}
-		b.StartTimer()
-		cpu0, mcpu0 := cpustat.Process(), cpustat.Machine()
-		start := time.Now()
-		var wg sync.WaitGroup
-		for _, gs := range groups {
-			wg.Go(func() {
-				ctx := context.Background()
-				for _, g := range gs {
-					tx, err := w.BeginTx(ctx, nil)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					for _, r := range g.products {
-						if _, err := tx.ExecContext(ctx, floorProductInsert, r...); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-					for _, r := range g.offers {
-						if _, err := tx.ExecContext(ctx, floorOfferInsert, r...); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-					if err := tx.Commit(); err != nil {
+		return row
+	}
+	txs := make([][][]floorStmt, len(pages))
+	for i, sp := range pages {
+		for n := 0; n < len(sp.items); n += floorPerTx {
+			var prows, orows [][]any
+			for _, items := range sp.items[n:min(n+floorPerTx, len(sp.items))] {
+				for j := range items {
+					p, o := productFromEMAG(sp.account, &items[j])
+					prows = append(prows, units([]any{p.Account, p.ID, p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, js(p.EAN),
+						p.Status, p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.String(),
+						p.SupplyLeadTime, p.SafetyInformation, p.Name + " " + p.Brand, string(p.Raw), "-", now, now, now}, p.GreenTax))
+					orows = append(orows, units([]any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(),
+						o.RecommendedPrice.String(), o.MinSalePrice.String(), o.MaxSalePrice.String(), o.BestOfferPrice.String(),
+						o.Currency, o.VatID, o.Status, o.GeneralStock, o.EstimatedStock, js(o.Stock), js(o.HandlingTime), js(o.Availability),
+						o.BuyButtonRank, o.NumberOfOffers, "-", now, now, now},
+						o.SalePrice, o.RecommendedPrice, o.MinSalePrice, o.MaxSalePrice, o.BestOfferPrice))
+				}
+			}
+			txs[i] = append(txs[i], tx(prows, orows))
+		}
+	}
+	return txs
+}
+
+// runFloor starts the timer and commits each account's transactions in
+// order on w, the accounts side by side, and reports products/s and CPU.
+func runFloor(b *testing.B, w *sql.DB, products int, txs [][][]floorStmt) {
+	b.StartTimer()
+	cpu0, mcpu0 := cpustat.Process(), cpustat.Machine()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, acct := range txs {
+		wg.Go(func() {
+			ctx := context.Background()
+			for _, stmts := range acct {
+				tx, err := w.BeginTx(ctx, nil)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				for _, st := range stmts {
+					if _, err := tx.ExecContext(ctx, st.query, st.args...); err != nil {
 						b.Error(err)
 						return
 					}
 				}
-			})
-		}
-		wg.Wait()
-		d := time.Since(start)
-		b.ReportMetric(float64(2*products)/d.Seconds(), "products/s")
-		b.ReportMetric((cpustat.Process() - cpu0).Seconds(), "cpu_s")
-		b.ReportMetric((cpustat.Machine() - mcpu0).Seconds(), "machine_cpu_s")
+				if err := tx.Commit(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	}
+	wg.Wait()
+	d := time.Since(start)
+	b.ReportMetric(float64(2*products)/d.Seconds(), "products/s")
+	b.ReportMetric((cpustat.Process() - cpu0).Seconds(), "cpu_s")
+	b.ReportMetric((cpustat.Machine() - mcpu0).Seconds(), "machine_cpu_s")
 }
 
 const (
 	floorProductInsert = `INSERT INTO emag_products (account, id, part_number, part_number_key, name, brand, category_id, ean,
-status, validation_status, offer_validation_status, ownership, green_tax, green_tax_units, supply_lead_time, safety_information,
-search_terms, raw, content_hash, first_seen_at, last_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	floorOfferInsert = `INSERT INTO emag_product_offers (account, product_id, part_number, offer_id, sale_price, sale_price_units,
-recommended_price, recommended_price_units, min_sale_price, min_sale_price_units, max_sale_price, max_sale_price_units,
-best_offer_price, best_offer_price_units, currency, vat_id, status, general_stock, estimated_stock, stock, handling_time,
-availability, buy_button_rank, number_of_offers, content_hash, first_seen_at, last_seen_at, updated_at)
+status, validation_status, offer_validation_status, ownership, green_tax, supply_lead_time, safety_information,
+search_terms, raw, content_hash, first_seen_at, last_seen_at, updated_at, green_tax_units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	floorOfferInsert = `INSERT INTO emag_product_offers (account, product_id, part_number, offer_id, sale_price,
+recommended_price, min_sale_price, max_sale_price, best_offer_price, currency, vat_id, status, general_stock, estimated_stock,
+stock, handling_time, availability, buy_button_rank, number_of_offers, content_hash, first_seen_at, last_seen_at, updated_at,
+sale_price_units, recommended_price_units, min_sale_price_units, max_sale_price_units, best_offer_price_units)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
@@ -338,66 +376,10 @@ func storeFloorPostgres(b *testing.B, pages []storePages, products int) {
 	for b.Loop() {
 		b.StopTimer()
 		db := sqldbtest.Open(b, sqldb.Postgres)
-		w := db.WriteDB()
-		for _, ix := range []string{"emag_products_pn", "emag_products_pnk", "emag_products_terms", "emag_product_offers_part_number"} {
-			if _, err := w.Exec("DROP INDEX " + ix); err != nil {
-				b.Fatal(err)
-			}
-		}
-		now := time.Now().UTC()
-		js := func(v any) string { out, _ := json.Marshal(v); return string(out) }
-		type group struct{ products, offers []any }
-		groups := make([][]group, len(pages))
-		for i, sp := range pages {
-			for n := 0; n < len(sp.items); n += floorPerTx {
-				var prow, orow [][]any
-				for _, items := range sp.items[n:min(n+floorPerTx, len(sp.items))] {
-					for j := range items {
-						p, o := productFromEMAG(sp.account, &items[j])
-						prow = append(prow, []any{p.Account, p.ID, p.PartNumber, p.PartNumberKey, p.Name, p.Brand, p.CategoryID, js(p.EAN),
-							p.Status, p.ValidationStatus, p.OfferValidationStatus, p.Ownership, p.GreenTax.String(),
-							p.SupplyLeadTime, p.SafetyInformation, p.Name + " " + p.Brand, string(p.Raw), "-", now, now, now})
-						orow = append(orow, []any{o.Account, o.ProductID, o.PartNumber, o.OfferID, o.SalePrice.String(),
-							o.RecommendedPrice.String(), o.MinSalePrice.String(), o.MaxSalePrice.String(), o.BestOfferPrice.String(),
-							o.Currency, o.VatID, o.Status, o.GeneralStock, o.EstimatedStock, js(o.Stock), js(o.HandlingTime), js(o.Availability),
-							o.BuyButtonRank, o.NumberOfOffers, "-", now, now, now})
-					}
-				}
-				groups[i] = append(groups[i], group{floorArraysPG(floorProductColumnsPG, prow), floorArraysPG(floorOfferColumnsPG, orow)})
-			}
-		}
-		b.StartTimer()
-		cpu0, mcpu0 := cpustat.Process(), cpustat.Machine()
-		start := time.Now()
-		var wg sync.WaitGroup
-		for _, gs := range groups {
-			wg.Go(func() {
-				ctx := context.Background()
-				for _, g := range gs {
-					tx, err := w.BeginTx(ctx, nil)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					if _, err := tx.ExecContext(ctx, pq, g.products...); err != nil {
-						b.Error(err)
-						return
-					}
-					if _, err := tx.ExecContext(ctx, oq, g.offers...); err != nil {
-						b.Error(err)
-						return
-					}
-					if err := tx.Commit(); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		d := time.Since(start)
-		b.ReportMetric(float64(2*products)/d.Seconds(), "products/s")
-		b.ReportMetric((cpustat.Process() - cpu0).Seconds(), "cpu_s")
-		b.ReportMetric((cpustat.Machine() - mcpu0).Seconds(), "machine_cpu_s")
+		dropIndexes(b, db, "emag_products_pn", "emag_products_pnk", "emag_products_terms", "emag_product_offers_part_number")
+		txs := floorGroups(pages, false, func(prows, orows [][]any) []floorStmt {
+			return []floorStmt{{pq, floorArraysPG(floorProductColumnsPG, prows)}, {oq, floorArraysPG(floorOfferColumnsPG, orows)}}
+		})
+		runFloor(b, db.WriteDB(), products, txs)
 	}
 }
