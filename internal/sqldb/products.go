@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -283,12 +284,16 @@ func (db *DB) ApplyProductPages(ctx context.Context, runID int64, account string
 				return err
 			}
 			changed := false
+			unindexed := map[int64]bool{} // written, and not in the word index yet
 			for i, pp := range prepared {
-				r, wrote, err := db.applyProductPageSQLite(ctx, tx, ri, runID, account, pp)
+				r, wrote, err := db.applyProductPageSQLite(ctx, tx, ri, runID, account, pp, unindexed)
 				if err != nil {
 					return err
 				}
 				res[i], changed = r, changed || wrote
+			}
+			if err := db.indexProducts(ctx, tx, account, unindexed); err != nil {
+				return err
 			}
 			if changed {
 				if err := db.catalogChanged(ctx, tx); err != nil {
@@ -362,16 +367,19 @@ func (db *DB) preparePage(account string, p *ScanPage, now time.Time, next Check
 }
 
 // applyProductPageSQLite writes one prepared page in tx on SQLite (all but
-// the checkpoint and the change counter, which ApplyProductPages moves once
-// per transaction) and reports whether it wrote any product or offer row.
-func (db *DB) applyProductPageSQLite(ctx context.Context, tx *sql.Tx, ri runInfo, runID int64, account string, pp *preparedPage) (PageResult, bool, error) {
+// the checkpoint, the change counter and the word index, which
+// ApplyProductPages writes once per transaction) and reports whether it
+// wrote any product or offer row. The ids of the products it wrote join
+// unindexed: their old words are out of the word index, their new ones not
+// in it yet.
+func (db *DB) applyProductPageSQLite(ctx context.Context, tx *sql.Tx, ri runInfo, runID int64, account string, pp *preparedPage, unindexed map[int64]bool) (PageResult, bool, error) {
 	have, err := db.storedHashes(ctx, tx, "emag_products", "id", account, pp.pids)
 	if err != nil {
 		return PageResult{}, false, err
 	}
-	var rewritten []int64 // stored rows about to be overwritten
+	var rewritten []int64 // stored rows, in the word index, about to be overwritten
 	for _, id := range pp.pids {
-		if _, ok := have[id]; ok {
+		if _, ok := have[id]; ok && !unindexed[id] {
 			rewritten = append(rewritten, id)
 		}
 	}
@@ -383,8 +391,8 @@ func (db *DB) applyProductPageSQLite(ctx context.Context, tx *sql.Tx, ri runInfo
 		if err := db.upsertRows(ctx, tx, productSpecs[db.dialect], rows); err != nil {
 			return PageResult{}, false, err
 		}
-		if err := db.indexProducts(ctx, tx, account, rows); err != nil {
-			return PageResult{}, false, err
+		for _, r := range rows {
+			unindexed[r[1].(int64)] = true
 		}
 	}
 	ohave, err := db.storedHashes(ctx, tx, "emag_product_offers", "product_id", account, pp.oids)
@@ -443,19 +451,21 @@ func (db *DB) unindexProducts(ctx context.Context, tx *sql.Tx, account string, r
 	return nil
 }
 
-// indexProducts adds the products just written to the SQLite word index,
-// in one statement per page: an FTS5 table flushes its pending terms at the
-// end of every statement that writes it, so indexing row by row (a
-// trigger) would write, and later merge, one index segment per product.
-func (db *DB) indexProducts(ctx context.Context, tx *sql.Tx, account string, rows [][]any) error {
-	if db.dialect != SQLite {
+// indexProducts adds the products just written (ids) to the SQLite word
+// index, in one statement per transaction: an FTS5 table flushes its
+// pending terms at the end of every statement that writes it, so indexing
+// row by row (a trigger) would write, and later merge, one index segment
+// per product, and page by page one per page of a group commit.
+func (db *DB) indexProducts(ctx context.Context, tx *sql.Tx, account string, ids map[int64]bool) error {
+	if db.dialect != SQLite || len(ids) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r[1].(int64)
+	list := make([]int64, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
 	}
-	cond, arg := db.idsCond("id", ids)
+	slices.Sort(list)
+	cond, arg := db.idsCond("id", list)
 	if _, err := db.txExec(ctx, tx, "INSERT INTO emag_products_fts (rowid, search_terms)"+
 		" SELECT rowid, search_terms FROM emag_products WHERE account = ? AND "+cond, account, arg); err != nil {
 		return fmt.Errorf("index products: %w", err)
