@@ -28,20 +28,28 @@ func TestRateStoreWindows(t *testing.T) {
 	_, rs := pgRateStore(t)
 	ctx := context.Background()
 	ws := []ratelimit.Window{{N: 2, Per: time.Hour}}
-	var got []time.Time
+	var got []ratelimit.Slot
 	for range 3 {
 		now := time.Now()
 		at, err := rs.Take(ctx, "main/other", ws, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, at.At)
+		if at.At.Before(now) {
+			t.Errorf("slot %v before the call", at.At.Sub(now))
+		}
+		got = append(got, at)
 	}
-	if d := got[1].Sub(got[0]); d < 0 || d > time.Second {
+	// The ledger's own times are exact; the callers' copies are each later
+	// by their answer's return trip.
+	if d := got[1].Ledger.Sub(got[0].Ledger); d < 0 || d > time.Second {
 		t.Errorf("second grant %v after the first, want at once", d)
 	}
-	if d := got[2].Sub(got[0]); d < time.Hour-50*time.Millisecond || d > time.Hour+50*time.Millisecond {
+	if d := got[2].Ledger.Sub(got[0].Ledger); d != time.Hour {
 		t.Errorf("third grant %v after the first, want one hour (2 per hour)", d)
+	}
+	if d := got[2].At.Sub(got[0].At); d < time.Hour-time.Second || d > time.Hour+time.Second {
+		t.Errorf("third grant %v after the first on the caller's clock, want about one hour", d)
 	}
 	// Another key has its own budget.
 	at, err := rs.Take(ctx, "fbe/other", ws, time.Now())
