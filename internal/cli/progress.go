@@ -80,7 +80,13 @@ func (v *barView) Progress(p syncer.Progress) {
 
 func describe(p syncer.Progress) string {
 	c := p.Counters
-	s := fmt.Sprintf("page %d/%d  %d items  %.0f/s", c.Page, c.TotalPages, c.Items, p.Rate)
+	// Orders have no page count up front (their windows end when a page
+	// comes back short): no "/0" then.
+	s := fmt.Sprintf("page %d", c.Page)
+	if c.TotalPages > 0 {
+		s += fmt.Sprintf("/%d", c.TotalPages)
+	}
+	s += fmt.Sprintf("  %d items  %.0f/s", c.Items, p.Rate)
 	if p.ETA > 0 {
 		s += "  eta " + p.ETA.Round(time.Second).String()
 	}
