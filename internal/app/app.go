@@ -117,10 +117,11 @@ func Assemble(db *sqldb.DB, opts Options) (*App, error) {
 	var accounts []syncer.Account
 	for _, ac := range cfg.Accounts {
 		accounts = append(accounts, syncer.Account{
-			Name:     ac.Name,
-			Source:   syncer.SpaceRequests(a.Clients[ac.Name]),
-			Stats:    a.Stats[ac.Name],
-			MaxPages: ac.MaxPages,
+			Name:           ac.Name,
+			Source:         syncer.SpaceRequests(a.Clients[ac.Name]),
+			Stats:          a.Stats[ac.Name],
+			MaxPages:       ac.MaxPages,
+			PagesPerSecond: pagesPerSecond(ac, opts.RateScale),
 		})
 	}
 	a.Engine, err = syncer.New(syncer.Options{
@@ -182,6 +183,20 @@ func NewClients(cfg *config.Config, logger *slog.Logger, co ClientOptions) (map[
 		return nil, nil, err
 	}
 	return newClients(cfg, cmp.Or(logger, slog.New(slog.DiscardHandler)), limiters, co)
+}
+
+// pagesPerSecond is how many catalogue pages a second account ac's limiter
+// allows (its other bucket, scaled as newLimiters scales it, and its
+// minimum spacing).
+func pagesPerSecond(ac config.Account, scale float64) float64 {
+	pps := ac.OtherRPS
+	if scale > 0 && scale != 1 && !math.IsNaN(scale) {
+		pps *= scale
+	}
+	if ac.Delay > 0 {
+		pps = min(pps, 1/ac.Delay.Seconds())
+	}
+	return pps
 }
 
 // newLimiters builds one limiter per account: ratelimit.Shared over store

@@ -211,3 +211,34 @@ func scanOnce(t *testing.T, st syncer.Store, src syncer.Source) syncer.Report {
 	}
 	return rep
 }
+
+// TestETANeverPromisesFasterThanTheRateLimit: a scan's first pages arrive
+// in a burst (here at once); with the account's page rate known, the ETA
+// after page 1 counts the pages left at that rate, not at the burst's.
+func TestETANeverPromisesFasterThanTheRateLimit(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var first syncer.Progress
+		obs := syncer.ObserverFunc(func(p syncer.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if first.Counters.Page == 0 && p.Counters.Page > 0 {
+				first = p
+			}
+		})
+		e, err := syncer.New(syncer.Options{Store: discardStore{}, Observer: obs, Accounts: []syncer.Account{
+			{Name: "main", Source: &stallSource{pages: 50}, Stats: &syncer.RequestStats{}, Concurrency: 1, PagesPerSecond: 3}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)}); err != nil {
+			t.Fatal(err)
+		}
+		left, pps := 49.0, 3.0
+		want := time.Duration(left / pps * float64(time.Second))
+		if first.Counters.Page != 1 || first.ETA != want {
+			t.Errorf("after page %d the ETA is %v, want %v (49 pages at 3 a second)", first.Counters.Page, first.ETA, want)
+		}
+	})
+}

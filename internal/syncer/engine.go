@@ -51,6 +51,11 @@ type Account struct {
 	// Concurrency is how many catalogue pages are in flight at once (the rate
 	// limiter still paces them); 0 means 4.
 	Concurrency int
+	// PagesPerSecond is the most catalogue pages a second the account's rate
+	// limit allows (0: no limit known). A scan's ETA never promises faster:
+	// its first pages go in a burst, and an ETA from them alone would be far
+	// too short.
+	PagesPerSecond float64
 }
 
 // Mode selects the streams of a sync.
@@ -405,15 +410,22 @@ func (r *runState) requestDelta() (requests, retries, throttled int) {
 
 // rate returns items per second and the ETA from the pages done so far.
 func (r *runState) rateETA() (float64, time.Duration) {
-	elapsed := r.e.opts.Now().Sub(r.started).Seconds()
-	if elapsed <= 0 || r.counters.Items == 0 {
+	elapsed := max(0, r.e.opts.Now().Sub(r.started).Seconds())
+	if r.counters.Items == 0 {
 		return 0, 0
 	}
-	rate := float64(r.counters.Items) / elapsed
+	var rate float64
+	if elapsed > 0 {
+		rate = float64(r.counters.Items) / elapsed
+	}
 	var eta time.Duration
 	if r.counters.TotalPages > 0 && r.counters.Page > 0 && r.counters.Page < r.counters.TotalPages {
+		left := float64(r.counters.TotalPages - r.counters.Page)
 		perPage := elapsed / float64(r.counters.Page)
-		eta = time.Duration(perPage * float64(r.counters.TotalPages-r.counters.Page) * float64(time.Second))
+		if pps := r.acct.PagesPerSecond; pps > 0 {
+			perPage = max(perPage, 1/pps)
+		}
+		eta = time.Duration(perPage * left * float64(time.Second))
 	}
 	return rate, eta
 }
