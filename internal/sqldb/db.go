@@ -49,9 +49,9 @@ var migrations embed.FS
 type DB struct {
 	dialect Dialect
 	// timeText is set on SQLite when the driver writes a bound time.Time
-	// as time.Time.String (its default; DATABASE_URL's _time_format,
-	// _timezone or _time_integer_format change it): page rows then bind
-	// their times as that text, formatted once per page (preparePage).
+	// as sqliteTimeLayout (as the connections ask it to: see times.go):
+	// page rows then bind their times as that text, formatted once per page
+	// (preparePage).
 	timeText bool
 	write    *sql.DB // SQLite: one connection; PostgreSQL: the pool
 	read     *sql.DB // SQLite: read-only pool; PostgreSQL: same as write
@@ -127,7 +127,7 @@ var sqlitePragmas = []string{"page_size(4096)", "busy_timeout(5000)", "foreign_k
 
 // sqliteModes are the driver's own keys for every SQLite connection (see
 // sqlitePragmas).
-var sqliteModes = []string{"_journal_mode=WAL", "_synchronous=NORMAL"}
+var sqliteModes = []string{"_journal_mode=WAL", "_synchronous=NORMAL", "_time_format=sqlite"}
 
 func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 	db.dialect = SQLite
@@ -149,9 +149,11 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 		return &magflow.Error{Code: magflow.EInvalid, Field: "DATABASE_URL",
 			Message: fmt.Sprintf("malformed SQLite options in %q: %v; use a plain file path such as %s", db.where, err, DefaultSQLitePath)}
 	}
-	if params.Has("_time_integer_format") {
-		return &magflow.Error{Code: magflow.EInvalid, Field: "DATABASE_URL",
-			Message: fmt.Sprintf("the SQLite option _time_integer_format in %q is not supported: MagFlow keeps times as text; remove it", db.where)}
+	for _, k := range []string{"_time_integer_format", "_timezone"} {
+		if params.Has(k) {
+			return &magflow.Error{Code: magflow.EInvalid, Field: "DATABASE_URL",
+				Message: fmt.Sprintf("the SQLite option %s in %q is not supported: MagFlow keeps times as UTC text in SQLite's own format; remove it", k, db.where)}
+		}
 	}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
@@ -197,7 +199,7 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 		w.Close()
 		return db.openError(err)
 	}
-	db.timeText = text == probe.String()
+	db.timeText = text == probe.Format(sqliteTimeLayout)
 	r, err := sql.Open("sqlite", dsn("_pragma=query_only(1)"))
 	if err != nil {
 		w.Close()

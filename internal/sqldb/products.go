@@ -334,12 +334,11 @@ func (db *DB) preparePage(account string, p *ScanPage, now time.Time, next Check
 		pids: make([]int64, len(products)), phash: make([]string, len(products)), prows: make([][]any, len(products)),
 		oids: make([]int64, len(offers)), ohash: make([]string, len(offers)), orows: make([][]any, len(offers))}
 	// A row's times are one value, bound three times per row: on SQLite it
-	// goes as the text the driver would write for it (time.Time.String,
-	// unless DATABASE_URL chose another format: see DB.timeText),
+	// goes as the text the driver would write for it (see DB.timeText),
 	// formatted once per page instead of at every bind.
 	var ts any = now
 	if db.timeText {
-		ts = now.String()
+		ts = now.Format(sqliteTimeLayout)
 	}
 	for i := range products {
 		pr := &products[i]

@@ -349,11 +349,11 @@ func TestApplyProductPagesGroup(t *testing.T) {
 
 // TestPageTimesAsTheDriverWritesThem: SQLite page rows get their times as
 // text formatted once per page; it must be the text the driver writes for
-// a time.Time (as every other statement binds), so reads and comparisons
-// see one format, whatever time options DATABASE_URL gives the driver.
+// a time.Time (as every other statement binds), SQLite's own format, even
+// when DATABASE_URL asks the driver for another.
 func TestPageTimesAsTheDriverWritesThem(t *testing.T) {
 	t.Parallel()
-	for _, opts := range []string{"", "?_time_format=sqlite", "?_timezone=Europe/Bucharest"} {
+	for _, opts := range []string{"", "?_time_format=datetime"} {
 		t.Run(opts, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -374,6 +374,9 @@ func TestPageTimesAsTheDriverWritesThem(t *testing.T) {
 			if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(? AS TEXT)", fixed).Scan(&bound); err != nil {
 				t.Fatal(err)
 			}
+			if want := "2026-11-29 09:45:01.123456+00:00"; bound != want {
+				t.Errorf("the driver writes %q, want SQLite's own format %q", bound, want)
+			}
 			for _, q := range []string{"SELECT updated_at AS x FROM emag_products", "SELECT first_seen_at AS x FROM emag_product_offers"} {
 				var text string
 				if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(x AS TEXT) FROM ("+q+")").Scan(&text); err != nil {
@@ -385,10 +388,14 @@ func TestPageTimesAsTheDriverWritesThem(t *testing.T) {
 			}
 		})
 	}
-	// Integer times would break every read of a time column: refused.
-	_, err := sqldb.Open(context.Background(), "file:"+filepath.Join(t.TempDir(), "int.db")+"?_time_integer_format=unix", nil)
-	if magflow.ErrorCode(err) != magflow.EInvalid || !strings.Contains(err.Error(), "_time_integer_format") {
-		t.Errorf("open with _time_integer_format: err = %v, want an invalid DATABASE_URL naming the option", err)
+	// Integer times or another zone would break the store's comparisons of
+	// time text: refused.
+	for _, opt := range []string{"_time_integer_format=unix", "_timezone=Europe/Bucharest"} {
+		_, err := sqldb.Open(context.Background(), "file:"+filepath.Join(t.TempDir(), "int.db")+"?"+opt, nil)
+		name, _, _ := strings.Cut(opt, "=")
+		if magflow.ErrorCode(err) != magflow.EInvalid || !strings.Contains(err.Error(), name) {
+			t.Errorf("open with %s: err = %v, want an invalid DATABASE_URL naming the option", opt, err)
+		}
 	}
 }
 
@@ -444,4 +451,48 @@ func TestApplyProductPagesSameProductTwice(t *testing.T) {
 			t.Errorf("product 7 = %q with offers %+v, want the second page's", got.Product.Name, got.Offers)
 		}
 	})
+}
+
+// TestSQLiteTimesMigration: migration 00017 moves stored times between the
+// driver's old text (time.Time.String) and SQLite's own format, both ways,
+// and the store reads either.
+func TestSQLiteTimesMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	fixed := time.Date(2026, 11, 29, 9, 45, 1, 123456000, time.UTC)
+	db.Now = func() time.Time { return fixed }
+	run, _ := startRun(t, db, "main", magflow.StreamProducts)
+	ps, os := page("main", 1, 3, "10")
+	apply(t, db, run.ID, "main", 1, ps, os)
+	stored := func() (text string, readable bool) {
+		t.Helper()
+		if err := db.WriteDB().QueryRowContext(ctx, "SELECT CAST(updated_at AS TEXT), datetime(updated_at) IS NOT NULL FROM emag_products WHERE id = 2").Scan(&text, &readable); err != nil {
+			t.Fatal(err)
+		}
+		return text, readable
+	}
+	if text, ok := stored(); text != "2026-11-29 09:45:01.123456+00:00" || !ok {
+		t.Fatalf("stored %q (readable by SQLite: %v)", text, ok)
+	}
+	if err := db.Migrate(ctx, "down"); err != nil {
+		t.Fatal(err)
+	}
+	if text, ok := stored(); text != "2026-11-29 09:45:01.123456 +0000 UTC" || ok {
+		t.Fatalf("after down: stored %q (readable by SQLite: %v)", text, ok)
+	}
+	got, err := db.GetProduct(ctx, "main", 2)
+	if err != nil || !got.Product.UpdatedAt.Equal(fixed) {
+		t.Fatalf("read back after down: %v, %v", got.Product.UpdatedAt, err)
+	}
+	if err := db.Migrate(ctx, "up"); err != nil {
+		t.Fatal(err)
+	}
+	if text, ok := stored(); text != "2026-11-29 09:45:01.123456+00:00" || !ok {
+		t.Fatalf("after up: stored %q (readable by SQLite: %v)", text, ok)
+	}
+	got, err = db.GetProduct(ctx, "main", 2)
+	if err != nil || !got.Product.UpdatedAt.Equal(fixed) {
+		t.Fatalf("read back after up: %v, %v", got.Product.UpdatedAt, err)
+	}
 }

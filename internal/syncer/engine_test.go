@@ -2,6 +2,8 @@ package syncer_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -243,4 +245,55 @@ func sourceOf(t *testing.T, h *harness) syncer.Source {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestSQLiteTimesReadableBySQLite: after a sync of products, offers and
+// orders (and a re-sync that marks some products gone), every time column
+// of every MagFlow table holds text that SQLite's own date and time
+// functions read, so an ERP can write date(modified) in its SQL.
+func TestSQLiteTimesReadableBySQLite(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	h := setup(t, db, sandbox.Options{Seed: 5, Accounts: []sandbox.AccountOptions{{Name: "main", Products: 300, Orders: 200}}}, 0)
+	if rep := h.sync(t, syncer.ModeAll); rep.Status() != magflow.RunCompleted {
+		t.Fatalf("sync: %+v", rep.Runs)
+	}
+	ctx := context.Background()
+	w := db.WriteDB()
+	rows, err := w.QueryContext(ctx, `SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c
+WHERE m.type = 'table' AND m.name NOT LIKE 'river%' AND m.name NOT LIKE 'goose%' AND m.name NOT LIKE 'sqlite%'
+AND m.name NOT LIKE 'emag_products_fts%' AND upper(c.type) IN ('DATETIME', 'TIMESTAMP')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols [][2]string
+	for rows.Next() {
+		var tc [2]string
+		if err := rows.Scan(&tc[0], &tc[1]); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, tc)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) < 30 {
+		t.Fatalf("found %d time columns: %v", len(cols), cols)
+	}
+	seen := 0
+	for _, tc := range cols {
+		var n, bad int
+		var example sql.NullString
+		q := fmt.Sprintf("SELECT count(%[2]s), count(CASE WHEN datetime(%[2]s) IS NULL THEN 1 END), max(CASE WHEN %[2]s IS NOT NULL AND datetime(%[2]s) IS NULL THEN %[2]s END) FROM %[1]s WHERE %[2]s IS NOT NULL", tc[0], tc[1])
+		if err := w.QueryRowContext(ctx, q).Scan(&n, &bad, &example); err != nil {
+			t.Fatal(err)
+		}
+		if bad > 0 {
+			t.Errorf("%s.%s: %d of %d values unreadable by datetime(), e.g. %q", tc[0], tc[1], bad, n, example.String)
+		}
+		seen += n
+	}
+	if seen < 1000 {
+		t.Errorf("only %d time values checked", seen)
+	}
 }
