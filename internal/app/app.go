@@ -186,15 +186,23 @@ func NewClients(cfg *config.Config, logger *slog.Logger, co ClientOptions) (map[
 }
 
 // pagesPerSecond is how many catalogue pages a second account ac's limiter
-// allows (its other bucket, scaled as newLimiters scales it, and its
-// minimum spacing).
+// allows over time: the slowest window of its other bucket (scaled as
+// newLimiters scales it: 3 a second but 180 a minute is 3 a second), and
+// its minimum spacing.
 func pagesPerSecond(ac config.Account, scale float64) float64 {
-	pps := ac.OtherRPS
+	limits := ratelimit.FromRPS(ac.OrdersRPS, ac.OtherRPS)
 	if scale > 0 && scale != 1 && !math.IsNaN(scale) {
-		pps *= scale
+		limits = limits.Scale(scale)
+	}
+	pps := math.Inf(1)
+	for _, w := range limits[ratelimit.Other] {
+		pps = min(pps, float64(w.N)/w.Per.Seconds())
 	}
 	if ac.Delay > 0 {
 		pps = min(pps, 1/ac.Delay.Seconds())
+	}
+	if math.IsInf(pps, 1) {
+		return 0
 	}
 	return pps
 }

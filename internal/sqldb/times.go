@@ -23,9 +23,10 @@ const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
 // reading): how the driver wrote times before migration 00017.
 const goTimeLayout = "2006-01-02 15:04:05.999999999 -0700 MST"
 
-// convertTime rewrites the text of a time from one layout to another (in
-// UTC); text in any other form is returned as it is.
-func convertTime(v driver.Value, from, to string) driver.Value {
+// convertTime rewrites the text of a time written in one of the layouts
+// from as layout to, in UTC; text in any other form (without a zone, whose
+// instant cannot be known) is returned as it is.
+func convertTime(v driver.Value, from []string, to string) driver.Value {
 	s, ok := v.(string)
 	if !ok {
 		return v
@@ -33,20 +34,26 @@ func convertTime(v driver.Value, from, to string) driver.Value {
 	if i := strings.Index(s, " m="); i > 0 {
 		s = s[:i]
 	}
-	t, err := time.Parse(from, s)
-	if err != nil {
-		return v
+	for _, layout := range from {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Format(to)
+		}
 	}
-	return t.UTC().Format(to)
+	return v
 }
+
+// zonedLayouts are the texts with a zone the driver may have written
+// before migration 00017: its default, and SQLite's own format with any
+// offset (a DATABASE_URL could ask for it with another _timezone).
+var zonedLayouts = []string{goTimeLayout, sqliteTimeLayout, "2006-01-02T15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999Z07:00"}
 
 func init() {
 	// magflow_sqlite_time and magflow_go_time convert stored times for
 	// migration 00017 (up and down).
 	sqlite.MustRegisterDeterministicScalarFunction("magflow_sqlite_time", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		return convertTime(args[0], goTimeLayout, sqliteTimeLayout), nil
+		return convertTime(args[0], zonedLayouts, sqliteTimeLayout), nil
 	})
 	sqlite.MustRegisterDeterministicScalarFunction("magflow_go_time", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		return convertTime(args[0], sqliteTimeLayout, goTimeLayout), nil
+		return convertTime(args[0], []string{sqliteTimeLayout}, goTimeLayout), nil
 	})
 }

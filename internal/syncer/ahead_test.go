@@ -242,3 +242,50 @@ func TestETANeverPromisesFasterThanTheRateLimit(t *testing.T) {
 		}
 	})
 }
+
+// resumeStore is a discardStore whose runs resume an open scan at page 41
+// of 50.
+type resumeStore struct{ discardStore }
+
+func (resumeStore) StartRun(_ context.Context, account string, stream magflow.Stream, _ string) (magflow.SyncRun, sqldb.Resume, error) {
+	return magflow.SyncRun{ID: 2, Account: account, Stream: stream},
+		sqldb.Resume{Resumed: true, ScanID: 1, Checkpoint: sqldb.Checkpoint{NextPage: 41, TotalPages: 50}}, nil
+}
+
+// slowSource is a stallSource whose every page takes a second.
+type slowSource struct{ stallSource }
+
+func (s *slowSource) ReadProductOffers(ctx context.Context, f emag.ProductOfferFilter) ([]emag.ProductOffer, error) {
+	time.Sleep(time.Second)
+	return s.stallSource.ReadProductOffers(ctx, f)
+}
+
+// TestETAOfAResumedScan: a scan resumed at page 41 of 50 estimates from
+// the pace of its own pages, not from the 40 an earlier run did.
+func TestETAOfAResumedScan(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var first syncer.Progress
+		obs := syncer.ObserverFunc(func(p syncer.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if first.Counters.Page <= 40 && p.Counters.Page > 40 {
+				first = p
+			}
+		})
+		e, err := syncer.New(syncer.Options{Store: resumeStore{}, Observer: obs, Accounts: []syncer.Account{
+			{Name: "main", Source: &slowSource{stallSource{pages: 50}}, Stats: &syncer.RequestStats{}, Concurrency: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Sync(context.Background(), syncer.Request{Mode: syncer.ModeProducts, MaxPages: new(int)}); err != nil {
+			t.Fatal(err)
+		}
+		// Page 41 took a second: 9 pages left at this run's pace (counting
+		// the 40 pages before would promise 0.2 s).
+		if first.Counters.Page != 41 || first.ETA != 9*time.Second {
+			t.Errorf("after page %d the ETA is %v, want 9s (9 pages at this run's second a page)", first.Counters.Page, first.ETA)
+		}
+	})
+}

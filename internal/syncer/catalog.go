@@ -27,6 +27,7 @@ func (r *runState) scanCatalog(ctx context.Context) outcome {
 	if r.resume.Resumed && r.resume.Checkpoint.NextPage > 1 {
 		start = r.resume.Checkpoint.NextPage
 		r.counters.Page = start - 1
+		r.pagesBefore = start - 1
 	}
 	var holePages []int
 

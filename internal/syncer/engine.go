@@ -378,6 +378,9 @@ type runState struct {
 	maxPages     int
 	statsAtStart StatsSnapshot
 	started      time.Time
+	// pagesBefore are the pages of a resumed scan done by earlier runs:
+	// the ETA counts this run's pace only.
+	pagesBefore int
 
 	mu           sync.Mutex
 	counters     magflow.RunCounters
@@ -421,7 +424,10 @@ func (r *runState) rateETA() (float64, time.Duration) {
 	var eta time.Duration
 	if r.counters.TotalPages > 0 && r.counters.Page > 0 && r.counters.Page < r.counters.TotalPages {
 		left := float64(r.counters.TotalPages - r.counters.Page)
-		perPage := elapsed / float64(r.counters.Page)
+		var perPage float64
+		if done := r.counters.Page - r.pagesBefore; done > 0 {
+			perPage = elapsed / float64(done)
+		}
 		if pps := r.acct.PagesPerSecond; pps > 0 {
 			perPage = max(perPage, 1/pps)
 		}

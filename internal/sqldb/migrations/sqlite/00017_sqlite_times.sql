@@ -3,9 +3,10 @@
 -- date and time functions read, where the driver wrote time.Time.String
 -- ("2026-11-29 10:12:23.525665 +0000 UTC", NULL to those functions). The
 -- stored times move to the new text, in UTC, so that comparisons and sorts of
--- the text stay right. magflow_sqlite_time and magflow_go_time are Go
--- functions MagFlow registers with the driver; text in any other form is
--- left as it is. The change-counter triggers fire on the checkpoints' and
+-- the text stay right (text with another zone, which a DATABASE_URL could
+-- once ask for, moves to UTC too). magflow_sqlite_time and magflow_go_time
+-- are Go functions MagFlow registers with the driver (times.go); text
+-- without a zone is left as it is. The change-counter triggers fire on the checkpoints' and
 -- users' rewritten rows: a read model reloads once.
 
 -- +goose Up
