@@ -218,15 +218,7 @@ func scanOnce(t *testing.T, st syncer.Store, src syncer.Source) syncer.Report {
 func TestETANeverPromisesFasterThanTheRateLimit(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var first syncer.Progress
-		obs := syncer.ObserverFunc(func(p syncer.Progress) {
-			mu.Lock()
-			defer mu.Unlock()
-			if first.Counters.Page == 0 && p.Counters.Page > 0 {
-				first = p
-			}
-		})
+		obs, progressAfter := firstProgressAfter(0)
 		e, err := syncer.New(syncer.Options{Store: discardStore{}, Observer: obs, Accounts: []syncer.Account{
 			{Name: "main", Source: &stallSource{pages: 50}, Stats: &syncer.RequestStats{}, Concurrency: 1, PagesPerSecond: 3}}})
 		if err != nil {
@@ -237,6 +229,7 @@ func TestETANeverPromisesFasterThanTheRateLimit(t *testing.T) {
 		}
 		left, pps := 49.0, 3.0
 		want := time.Duration(left / pps * float64(time.Second))
+		first := progressAfter()
 		if first.Counters.Page != 1 || first.ETA != want {
 			t.Errorf("after page %d the ETA is %v, want %v (49 pages at 3 a second)", first.Counters.Page, first.ETA, want)
 		}
@@ -265,15 +258,7 @@ func (s *slowSource) ReadProductOffers(ctx context.Context, f emag.ProductOfferF
 func TestETAOfAResumedScan(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var mu sync.Mutex
-		var first syncer.Progress
-		obs := syncer.ObserverFunc(func(p syncer.Progress) {
-			mu.Lock()
-			defer mu.Unlock()
-			if first.Counters.Page <= 40 && p.Counters.Page > 40 {
-				first = p
-			}
-		})
+		obs, progressAfter := firstProgressAfter(40)
 		e, err := syncer.New(syncer.Options{Store: resumeStore{}, Observer: obs, Accounts: []syncer.Account{
 			{Name: "main", Source: &slowSource{stallSource{pages: 50}}, Stats: &syncer.RequestStats{}, Concurrency: 1}}})
 		if err != nil {
@@ -284,8 +269,28 @@ func TestETAOfAResumedScan(t *testing.T) {
 		}
 		// Page 41 took a second: 9 pages left at this run's pace (counting
 		// the 40 pages before would promise 0.2 s).
+		first := progressAfter()
 		if first.Counters.Page != 41 || first.ETA != 9*time.Second {
 			t.Errorf("after page %d the ETA is %v, want 9s (9 pages at this run's second a page)", first.Counters.Page, first.ETA)
 		}
 	})
+}
+
+// firstProgressAfter returns an observer and what it saw first past page.
+func firstProgressAfter(page int) (syncer.Observer, func() syncer.Progress) {
+	var mu sync.Mutex
+	var first syncer.Progress
+	seen := false
+	obs := syncer.ObserverFunc(func(p syncer.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen && p.Counters.Page > page {
+			first, seen = p, true
+		}
+	})
+	return obs, func() syncer.Progress {
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
 }
