@@ -42,11 +42,22 @@ func (db *DB) RebuildCanonical(ctx context.Context, accountOrder []string) (int,
 		if len(accountOrder) == 0 {
 			prec = "0"
 		}
+		var snapshot string
+		if db.dialect == SQLite {
+			fresh, n, snap, err := db.canonFreshSQLite(ctx, tx, accountOrder)
+			if err != nil {
+				return err
+			}
+			if fresh {
+				dups = n
+				return nil
+			}
+			snapshot = snap
+		}
 		create, drop := canonTempSQL[db.dialect][0], canonTempSQL[db.dialect][1]
 		if _, err := tx.ExecContext(ctx, create); err != nil {
 			return fmt.Errorf("create canonical work table: %w", err)
 		}
-		var snapshot string
 		if db.dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, canonSettingsPG); err != nil {
 				return fmt.Errorf("set canonical rebuild settings: %w", err)
@@ -124,17 +135,15 @@ WHERE emag_canonical_products.content_hash <> excluded.content_hash`
 			changed += n
 		}
 		if changed > 0 {
-			if err := db.catalogChanged(ctx, tx); err != nil {
+			if err := db.catalogChanged(ctx, tx, false); err != nil {
 				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, drop); err != nil {
 			return fmt.Errorf("drop canonical work table: %w", err)
 		}
-		if db.dialect == Postgres {
-			if err := db.canonRecordPG(ctx, tx, snapshot, accountOrder); err != nil {
-				return err
-			}
+		if err := db.canonRecord(ctx, tx, snapshot, accountOrder); err != nil {
+			return err
 		}
 		return db.optimizeSearch(ctx, tx)
 	})

@@ -603,7 +603,7 @@ func (db *DB) applyToOffer(ctx context.Context, tx execer, account string, produ
 	if _, err := tx.ExecContext(ctx, db.q("UPDATE emag_product_offers SET "+strings.Join(set, ", ")+" WHERE account = ? AND product_id = ?"), args...); err != nil {
 		return fmt.Errorf("apply change to offer %d: %w", productID, err)
 	}
-	return db.catalogChanged(ctx, tx)
+	return db.catalogChanged(ctx, tx, true)
 }
 
 func truncateRunes(s string, n int) string {

@@ -97,6 +97,9 @@ func TestOutboxLifecycle(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		seedOffers(t, db, "main", 3)
+		if _, err := db.RebuildCanonical(ctx, []string{"main"}); err != nil {
+			t.Fatal(err)
+		}
 		ids, err := db.EnqueueOfferChanges(ctx, []sqldb.OfferChange{
 			{Account: "main", ProductID: 1, OfferFields: sqldb.OfferFields{Stock: ptr(5)}},
 			{Account: "main", ProductID: 1, OfferFields: sqldb.OfferFields{Stock: ptr(6), SalePrice: ptr(magflow.MustDecimal("11"))}},
@@ -157,6 +160,13 @@ func TestOutboxLifecycle(t *testing.T) {
 		}
 		if o.GeneralStock != 6 || o.SalePrice != magflow.MustDecimal("11") || !cmp.Equal(o.Stock, []magflow.WarehouseValue{{WarehouseID: 1, Value: 6}}) {
 			t.Fatalf("stored offer = %+v", o)
+		}
+		// The next rebuild sees the applied change (no page was written).
+		if _, err := db.RebuildCanonical(ctx, []string{"main"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := canonicalRows(t, db); len(got) != 3 || got[0] != "PN-1 from main main=11.0000" {
+			t.Fatalf("canonical after the applied change = %v", got)
 		}
 		sum, err := db.OutboxSummary(ctx, sqldb.OutboxFilter{Account: "main"})
 		if err != nil {

@@ -296,7 +296,7 @@ func (db *DB) ApplyProductPages(ctx context.Context, runID int64, account string
 				return err
 			}
 			if changed {
-				if err := db.catalogChanged(ctx, tx); err != nil {
+				if err := db.catalogChanged(ctx, tx, true); err != nil {
 					return err
 				}
 			}
@@ -576,6 +576,7 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 			seen = "SELECT u.id FROM emag_scan_seen s, unnest(string_to_array(s.ids, ',')::bigint[]) AS u(id)" +
 				" WHERE s.account = ? AND s.stream = ? AND s.scan_id = ?"
 		}
+		var marked int64
 		for ti, t := range tables {
 			q := "UPDATE " + t.table + " SET gone_at = ?"
 			a := []any{now}
@@ -596,12 +597,18 @@ func (db *DB) MarkGone(ctx context.Context, account string, runID int64) (int, e
 			if err != nil {
 				return fmt.Errorf("mark %s gone: %w", t.table, err)
 			}
+			m, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("mark %s gone: %w", t.table, err)
+			}
 			if ti == 0 {
-				m, err := res.RowsAffected()
-				if err != nil {
-					return fmt.Errorf("mark %s gone: %w", t.table, err)
-				}
 				n = int(m)
+			}
+			marked += m
+		}
+		if marked > 0 {
+			if err := db.catalogChanged(ctx, tx, true); err != nil {
+				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, db.q("DELETE FROM emag_scan_seen WHERE account = ? AND stream = ?"), account, string(ri.stream)); err != nil {

@@ -166,3 +166,79 @@ func TestConcurrentCanonicalRebuilds(t *testing.T) {
 		}
 	})
 }
+
+// TestCanonicalRebuildSkipsWhenNothingChanged: a rebuild with no product,
+// offer or gone mark written since the last one, in the same account order,
+// reads nothing (a canonical row changed behind the store's back stays as
+// it is); a page write, or another account order, makes the next one
+// rebuild (and repair the row).
+func TestCanonicalRebuildSkipsWhenNothingChanged(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		run, _ := startRun(t, db, "main", magflow.StreamProducts)
+		ps, os := page("main", 1, 2, "10")
+		apply(t, db, run.ID, "main", 1, ps, os)
+		frun, _ := startRun(t, db, "fbe", magflow.StreamProducts)
+		fps, fos := page("fbe", 2, 1, "20")
+		apply(t, db, frun.ID, "fbe", 1, fps, fos)
+		if _, err := db.RebuildCanonical(ctx, []string{"main", "fbe"}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"PN-1 from main main=10.0000", "PN-2 from main main=10.0000,fbe=20.0000"}
+		if diff := cmp.Diff(want, canonicalRows(t, db)); diff != "" {
+			t.Fatalf("canonical (-want +got):\n%s", diff)
+		}
+		tamper := func() {
+			t.Helper()
+			q := "UPDATE emag_canonical_products SET listings = '[]', content_hash = 'x' WHERE sku = 'PN-1'"
+			if _, err := db.WriteDB().ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tamper()
+		if dups, err := db.RebuildCanonical(ctx, []string{"main", "fbe"}); err != nil || dups != 1 {
+			t.Fatalf("RebuildCanonical = %d, %v; want 1 duplicate", dups, err)
+		}
+		if got := canonicalRows(t, db); got[0] != "PN-1 from main " {
+			t.Fatalf("a rebuild with nothing changed rebuilt: %v", got)
+		}
+		// Another account order: rebuilt, and PN-2 comes from fbe.
+		if _, err := db.RebuildCanonical(ctx, []string{"fbe", "main"}); err != nil {
+			t.Fatal(err)
+		}
+		want = []string{"PN-1 from main main=10.0000", "PN-2 from fbe fbe=20.0000,main=10.0000"}
+		if diff := cmp.Diff(want, canonicalRows(t, db)); diff != "" {
+			t.Fatalf("canonical in another order (-want +got):\n%s", diff)
+		}
+		// A page write makes the next rebuild read everything again.
+		tamper()
+		ps, os = page("main", 3, 1, "10")
+		apply(t, db, run.ID, "main", 2, ps, os)
+		if _, err := db.RebuildCanonical(ctx, []string{"fbe", "main"}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "PN-3 from main main=10.0000")
+		if diff := cmp.Diff(want, canonicalRows(t, db)); diff != "" {
+			t.Fatalf("canonical after a page (-want +got):\n%s", diff)
+		}
+		// A scan that writes no row but marks PN-2 gone from main: rebuilt.
+		finish(t, db, run.ID, magflow.RunCompleted)
+		run, _ = startRun(t, db, "main", magflow.StreamProducts)
+		p1, o1 := page("main", 1, 1, "10")
+		p3, o3 := page("main", 3, 1, "10")
+		if res := apply(t, db, run.ID, "main", 1, append(p1, p3...), append(o1, o3...)); res != (sqldb.PageResult{Unchanged: 2}) {
+			t.Fatalf("page = %+v, want 2 unchanged", res)
+		}
+		if n, err := db.MarkGone(ctx, "main", run.ID); err != nil || n != 1 {
+			t.Fatalf("MarkGone = %d, %v; want 1", n, err)
+		}
+		if _, err := db.RebuildCanonical(ctx, []string{"fbe", "main"}); err != nil {
+			t.Fatal(err)
+		}
+		want[1] = "PN-2 from fbe fbe=20.0000"
+		if diff := cmp.Diff(want, canonicalRows(t, db)); diff != "" {
+			t.Fatalf("canonical after a gone mark (-want +got):\n%s", diff)
+		}
+	})
+}
