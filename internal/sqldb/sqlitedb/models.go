@@ -233,10 +233,18 @@ type EmagSyncProgress struct {
 	UpdatedAt  time.Time
 }
 
+type MagflowCanonicalState struct {
+	ID           int64
+	Snapshot     string
+	AccountOrder string
+	RebuiltAt    time.Time
+}
+
 type MagflowChangeCounter struct {
 	ID      int64
 	Catalog int64
 	Users   int64
+	Canon   int64
 }
 
 type MagflowRateGrant struct {
