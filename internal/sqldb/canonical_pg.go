@@ -68,37 +68,3 @@ func (db *DB) canonFreshPG(ctx context.Context, tx *sql.Tx, accountOrder []strin
 	}
 	return true, dups, "", nil
 }
-
-// canonFreshSQLite reports whether RebuildCanonical on SQLite has nothing
-// to do: no product, offer or gone mark was written since the last rebuild
-// (the canon counter is the one it recorded) and the account order is the
-// same. It also returns the counter, to record as this rebuild's snapshot.
-// The rebuild's transaction holds SQLite's one writer, so nothing moves the
-// counter meanwhile.
-func (db *DB) canonFreshSQLite(ctx context.Context, tx *sql.Tx, accountOrder []string) (fresh bool, dups int, snapshot string, err error) {
-	var canon int64
-	var last, order sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT c.canon, s.snapshot, s.account_order FROM magflow_change_counters c
-LEFT JOIN magflow_canonical_state s ON s.id = 1 WHERE c.id = 1`).Scan(&canon, &last, &order); err != nil {
-		return false, 0, "", fmt.Errorf("read canonical state: %w", err)
-	}
-	snapshot = strconv.FormatInt(canon, 10)
-	if !last.Valid || last.String != snapshot || order.String != jsonText(accountOrder) {
-		return false, 0, snapshot, nil
-	}
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(SUM(accounts - 1), 0) FROM emag_canonical_products").Scan(&dups); err != nil {
-		return false, 0, "", fmt.Errorf("count duplicates: %w", err)
-	}
-	return true, dups, snapshot, nil
-}
-
-// canonRecord records the snapshot (PostgreSQL: pg_current_snapshot;
-// SQLite: the canon counter) and order of a rebuild just written.
-func (db *DB) canonRecord(ctx context.Context, tx *sql.Tx, snapshot string, accountOrder []string) error {
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO magflow_canonical_state (id, snapshot, account_order, rebuilt_at) VALUES (1, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, account_order = excluded.account_order, rebuilt_at = excluded.rebuilt_at`),
-		snapshot, jsonText(accountOrder), db.now()); err != nil {
-		return fmt.Errorf("record canonical rebuild: %w", err)
-	}
-	return nil
-}

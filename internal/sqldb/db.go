@@ -48,15 +48,10 @@ var migrations embed.FS
 // use.
 type DB struct {
 	dialect Dialect
-	// timeText is set on SQLite when the driver writes a bound time.Time
-	// as sqliteTimeLayout (as the connections ask it to: see times.go):
-	// page rows then bind their times as that text, formatted once per page
-	// (preparePage).
-	timeText bool
-	write    *sql.DB // SQLite: one connection; PostgreSQL: the pool
-	read     *sql.DB // SQLite: read-only pool; PostgreSQL: same as write
-	logger   *slog.Logger
-	where    string // the redacted URL, for messages
+	write   *sql.DB // SQLite: one connection; PostgreSQL: the pool
+	read    *sql.DB // SQLite: read-only pool; PostgreSQL: same as write
+	logger  *slog.Logger
+	where   string // the redacted URL, for messages
 
 	// Now returns the current time. Tests may replace it before first use.
 	Now func() time.Time
@@ -193,13 +188,6 @@ func (db *DB) openSQLite(ctx context.Context, rawURL string) error {
 		w.Close()
 		return db.openError(err)
 	}
-	probe := time.Date(2001, 2, 3, 4, 5, 6, 7000, time.UTC)
-	var text string
-	if err := w.QueryRowContext(ctx, "SELECT CAST(? AS TEXT)", probe).Scan(&text); err != nil {
-		w.Close()
-		return db.openError(err)
-	}
-	db.timeText = text == probe.Format(sqliteTimeLayout)
 	r, err := sql.Open("sqlite", dsn("_pragma=query_only(1)"))
 	if err != nil {
 		w.Close()

@@ -334,10 +334,11 @@ func (db *DB) preparePage(account string, p *ScanPage, now time.Time, next Check
 		pids: make([]int64, len(products)), phash: make([]string, len(products)), prows: make([][]any, len(products)),
 		oids: make([]int64, len(offers)), ohash: make([]string, len(offers)), orows: make([][]any, len(offers))}
 	// A row's times are one value, bound three times per row: on SQLite it
-	// goes as the text the driver would write for it (see DB.timeText),
-	// formatted once per page instead of at every bind.
+	// goes as the text the driver writes for a time.Time (every connection
+	// asks for sqliteTimeLayout: see times.go), formatted once per page
+	// instead of at every bind.
 	var ts any = now
-	if db.timeText {
+	if db.dialect == SQLite {
 		ts = now.Format(sqliteTimeLayout)
 	}
 	for i := range products {
@@ -468,28 +469,6 @@ func (db *DB) indexProducts(ctx context.Context, tx *sql.Tx, account string, ids
 	if _, err := db.txExec(ctx, tx, "INSERT INTO emag_products_fts (rowid, search_terms)"+
 		" SELECT rowid, search_terms FROM emag_products WHERE account = ? AND "+cond, account, arg); err != nil {
 		return fmt.Errorf("index products: %w", err)
-	}
-	return nil
-}
-
-// pageCommitMode sets synchronous_commit = off for a page transaction on
-// PostgreSQL (PostgreSQL page writes set it in pgPageLookup instead, without
-// a round trip of its own; SQLite needs nothing).
-//
-// The page commits without waiting for its WAL flush. A crash of the
-// PostgreSQL server may then lose the last pages committed before it, but
-// never part of one: the page's rows and the checkpoint that records them
-// commit in the same transaction, and WAL is replayed in order, so a lost
-// page takes its checkpoint with it and the resumed run fetches the page
-// again. Everything else (runs, holes, MarkGone, orders' cursors) commits
-// synchronously, and its flush makes the earlier pages durable too. SQLite
-// in WAL mode with synchronous=NORMAL gives the same guarantee already.
-func (db *DB) pageCommitMode(ctx context.Context, tx *sql.Tx) error {
-	if db.dialect != Postgres {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, pgPageCommitMode); err != nil {
-		return fmt.Errorf("set commit mode: %w", err)
 	}
 	return nil
 }

@@ -10,12 +10,22 @@ import (
 	"github.com/magflow/magflow"
 )
 
-// pgPageCommitMode is the page transaction's setting (see pageCommitMode).
+// pgPageCommitMode sets synchronous_commit = off for a page transaction
+// (pgPageLookup runs it, without a round trip of its own).
+//
+// The page commits without waiting for its WAL flush. A crash of the
+// PostgreSQL server may then lose the last pages committed before it, but
+// never part of one: the page's rows and the checkpoint that records them
+// commit in the same transaction, and WAL is replayed in order, so a lost
+// page takes its checkpoint with it and the resumed run fetches the page
+// again. Everything else (runs, holes, MarkGone, orders' cursors) commits
+// synchronously, and its flush makes the earlier pages durable too. SQLite
+// in WAL mode with synchronous=NORMAL gives the same guarantee already.
 const pgPageCommitMode = "SELECT set_config('synchronous_commit', 'off', true)"
 
 // pgPageLookup reads, in one statement, the run a page belongs to and the
 // stored hashes of the page's products (kind 1) and offers (kind 2), and
-// sets synchronous_commit = off for the transaction (see pageCommitMode).
+// sets synchronous_commit = off for the transaction (see pgPageCommitMode).
 //
 // Each id is looked up by its own probe of the primary key (a LATERAL
 // subquery with LIMIT 1), whatever the statistics say: "account = ? AND id
